@@ -1,0 +1,1 @@
+print("gossip-chat: not yet wired")

@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+// A Plumtree gossip node with built-in observability: memberlist-compatible membership, Plumtree broadcast,
+// a libuv runtime, a cluster simulator. The layers and their dependency direction: docs/ARCHITECTURE.md.
+import PackageDescription
+
+let metrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let tracing: Target.Dependency = .product(name: "Tracing", package: "swift-distributed-tracing")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
+let package = Package(
+    name: "swift-plumtree-gossip",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "GossipNode", targets: ["GossipNode"]),
+        .library(name: "GossipSimulator", targets: ["GossipSimulator"]),
+        .executable(name: "gossip-node", targets: ["gossip-node"]),
+        .executable(name: "plumtree-sim", targets: ["plumtree-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian; nothing of them is vendored.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Time and seeded randomness handed to the protocol cores.
+        .target(name: "ProtocolSupport"),
+        // memberlist's wire: msgpack subset, messages, compound, CRC, LZW, AES-GCM keyring, stream framing.
+        .target(name: "MemberlistWire", dependencies: ["COpenSSL"]),
+        // SWIM + Lifeguard + push/pull as a state machine without I/O.
+        .target(name: "Membership", dependencies: ["ProtocolSupport", "MemberlistWire", metrics]),
+        // Plumtree (eager/lazy push, IHave/Graft/Prune, optimization), its overlay and anti-entropy, without I/O.
+        .target(name: "Plumtree", dependencies: ["ProtocolSupport", metrics]),
+        // Metric catalogue, per-node Prometheus registry, health model, logging setup.
+        .target(name: "GossipObservability", dependencies: ["Plumtree", "Membership", metrics, prometheus, logging]),
+        // The libuv driver: event loop thread, UDP, TCP, timers, the admin HTTP server.
+        .target(name: "GossipRuntime", dependencies: ["CLibUV", "CHTTPParser", logging]),
+        // The public node type services embed: drives the cores on the runtime.
+        .target(
+            name: "GossipNode",
+            dependencies: [
+                "ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", "GossipRuntime",
+                metrics, prometheus, logging, serviceLifecycle, tracing,
+            ]
+        ),
+        .executableTarget(name: "gossip-node", dependencies: ["GossipNode", argumentParser, yams, logging]),
+
+        // The cluster simulator: the same cores in virtual time.
+        .target(
+            name: "GossipSimulator",
+            dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", metrics, prometheus],
+            path: "Simulations/GossipSimulator"
+        ),
+        .executableTarget(
+            name: "plumtree-sim",
+            dependencies: ["GossipSimulator", argumentParser],
+            path: "Simulations/plumtree-sim"
+        ),
+
+        // Examples that embed the package.
+        .executableTarget(name: "gossip-chat", dependencies: ["GossipNode", argumentParser], path: "Examples/Chat"),
+        .executableTarget(
+            name: "config-propagation",
+            dependencies: ["GossipNode", argumentParser, serviceLifecycle, logging],
+            path: "Examples/ConfigPropagation"
+        ),
+
+        // Benchmarks (make bench), release builds only.
+        .executableTarget(
+            name: "gossip-bench",
+            dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", "GossipRuntime", metrics, prometheus],
+            path: "Tests/Benchmarks/gossip-bench"
+        ),
+
+        // One test target per layer, plus interop, process and simulation tests.
+        .testTarget(name: "ProtocolSupportTests", dependencies: ["ProtocolSupport"]),
+        .testTarget(name: "MemberlistWireTests", dependencies: ["MemberlistWire"]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
+        .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
+        .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", metrics, prometheus]),
+        .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "CLibUV"]),
+        .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
+        .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire"]),
+        .testTarget(name: "ProcessTests", dependencies: []),
+        .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),
+    ]
+)

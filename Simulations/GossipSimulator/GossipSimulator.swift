@@ -1,0 +1,1 @@
+// The cluster simulator; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+print("plumtree-sim: not yet wired")

@@ -1,0 +1,1 @@
+// The GossipNode layer; see docs/ARCHITECTURE.md.

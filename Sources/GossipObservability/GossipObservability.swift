@@ -1,0 +1,1 @@
+// The GossipObservability layer; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The GossipRuntime layer; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The MemberlistWire layer; see docs/ARCHITECTURE.md.

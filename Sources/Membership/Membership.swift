@@ -1,0 +1,1 @@
+// The Membership layer; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Plumtree layer; see docs/ARCHITECTURE.md.

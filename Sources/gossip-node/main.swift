@@ -1,0 +1,1 @@
+print("gossip-node: not yet wired")

@@ -1,0 +1,1 @@
+print("gossip-bench: not yet wired")
