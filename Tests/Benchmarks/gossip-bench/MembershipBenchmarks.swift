@@ -1,0 +1,2 @@
+// Membership benchmarks.
+let membershipBenchmarks: [BenchmarkSuite] = []

@@ -1,0 +1,2 @@
+// Metrics benchmarks.
+let metricsBenchmarks: [BenchmarkSuite] = []

@@ -1,0 +1,2 @@
+// Plumtree benchmarks.
+let plumtreeBenchmarks: [BenchmarkSuite] = []

@@ -1,0 +1,2 @@
+// Runtime benchmarks.
+let runtimeBenchmarks: [BenchmarkSuite] = []

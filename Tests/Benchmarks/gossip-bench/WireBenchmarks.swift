@@ -1,0 +1,2 @@
+// Wire benchmarks.
+let wireBenchmarks: [BenchmarkSuite] = []
