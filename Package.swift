@@ -46,7 +46,7 @@ let package = Package(
         // Metric catalogue, per-node Prometheus registry, health model, logging setup.
         .target(name: "GossipObservability", dependencies: ["Plumtree", "Membership", metrics, prometheus, logging]),
         // The libuv driver: event loop thread, UDP, TCP, timers, the admin HTTP server.
-        .target(name: "GossipRuntime", dependencies: ["CLibUV", "CHTTPParser", logging]),
+        .target(name: "GossipRuntime", dependencies: ["ProtocolSupport", "CLibUV", "CHTTPParser", logging]),
         // The public node type services embed: drives the cores on the runtime.
         .target(
             name: "GossipNode",
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
         .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", metrics, prometheus]),
-        .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "CLibUV"]),
+        .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire"]),
         .testTarget(name: "ProcessTests", dependencies: []),

@@ -48,3 +48,31 @@ import Testing
         #expect(abs(Duration.milliseconds(250).seconds - 0.25) < 1e-12)
     }
 }
+
+@Suite struct SocketAddressTests {
+    @Test func parsesIPv4AndIPv6() throws {
+        let v4 = try SocketAddress(parsing: "127.0.0.1:7946")
+        #expect(v4.ip == [127, 0, 0, 1] && v4.port == 7946 && v4.isLoopback)
+        #expect(v4.description == "127.0.0.1:7946")
+        let v6 = try SocketAddress(parsing: "[::1]:80")
+        #expect(v6.ip == Array(repeating: 0, count: 15) + [1] && v6.isLoopback)
+        #expect(v6.description == "[::1]:80")
+        let full = try SocketAddress(parsing: "[fe80:0:0:0:1:0:0:2]:1")
+        #expect(full.host == "fe80::1:0:0:2")
+    }
+
+    @Test func refusesMalformedText() {
+        #expect(throws: SocketAddressParseError.missingPort("127.0.0.1")) { try SocketAddress(parsing: "127.0.0.1") }
+        #expect(throws: SocketAddressParseError.invalidPort("127.0.0.1:70000")) { try SocketAddress(parsing: "127.0.0.1:70000") }
+        #expect(throws: SocketAddressParseError.invalidHost("300.0.0.1:1")) { try SocketAddress(parsing: "300.0.0.1:1") }
+        #expect(throws: SocketAddressParseError.invalidHost("[1::2::3]:1")) { try SocketAddress(parsing: "[1::2::3]:1") }
+        #expect(SocketAddress(ip: [1, 2, 3], port: 1) == nil)
+    }
+
+    @Test func ordersDeterministically() throws {
+        let a = try SocketAddress(parsing: "127.0.0.1:2")
+        let b = try SocketAddress(parsing: "127.0.0.1:10")
+        let c = try SocketAddress(parsing: "127.0.0.2:1")
+        #expect([c, b, a].sorted() == [a, b, c])
+    }
+}
