@@ -84,6 +84,9 @@ let package = Package(
             path: "Tests/Benchmarks/gossip-bench"
         ),
 
+        // Real processes for the interop and process tests: ports, logs kept on failure, serf agents.
+        .target(name: "GossipTestSupport", path: "Tests/GossipTestSupport"),
+
         // One test target per layer, plus interop, process and simulation tests.
         .testTarget(name: "ProtocolSupportTests", dependencies: ["ProtocolSupport"]),
         .testTarget(name: "MemberlistWireTests", dependencies: ["MemberlistWire"]),
@@ -92,8 +95,8 @@ let package = Package(
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", metrics, prometheus]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
-        .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire"]),
-        .testTarget(name: "ProcessTests", dependencies: []),
+        .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),
+        .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),
     ]
 )
