@@ -52,7 +52,7 @@ let package = Package(
             name: "GossipNode",
             dependencies: [
                 "ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", "GossipRuntime",
-                metrics, prometheus, logging, serviceLifecycle, tracing,
+                metrics, prometheus, logging, serviceLifecycle, tracing, yams,
             ]
         ),
         .executableTarget(name: "gossip-node", dependencies: ["GossipNode", argumentParser, yams, logging]),
