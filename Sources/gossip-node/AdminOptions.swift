@@ -1,0 +1,42 @@
+import ArgumentParser
+import GossipNode
+import ProtocolSupport
+
+/// How the client subcommands reach a running agent.
+struct AdminOptions: ParsableArguments {
+    @Option(name: .long, help: "The agent's admin address (HOST:PORT).")
+    var admin: String = "127.0.0.1:9101"
+
+    @Option(name: .long, help: "The admin token, when the agent requires one (also GOSSIP_ADMIN_TOKEN).")
+    var token: String?
+
+    @Flag(name: .long, help: "Print the agent's answer as JSON.")
+    var json = false
+
+    func client() throws -> AdminClient {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(parsing: admin)
+        } catch {
+            throw ValidationError("--admin: \(error)")
+        }
+        let token = self.token ?? environmentValue("GOSSIP_ADMIN_TOKEN")
+        return AdminClient(address: address, token: token)
+    }
+}
+
+/// Calls the admin API and turns its failures into a clear message and a non-zero exit.
+func callAdmin(_ body: () throws(AdminClient.Failure) -> AdminClient.Response) throws -> AdminClient.Response {
+    let response: AdminClient.Response
+    do {
+        response = try body()
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(2)
+    }
+    guard (200..<300).contains(response.status) else {
+        printError("error: the agent answered \(response.status): \(response.text)")
+        throw ExitCode(1)
+    }
+    return response
+}

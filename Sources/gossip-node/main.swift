@@ -1,1 +1,0 @@
-print("gossip-node: not yet wired")
