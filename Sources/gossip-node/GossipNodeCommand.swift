@@ -7,7 +7,7 @@ struct GossipNodeCommand: AsyncParsableCommand {
         commandName: "gossip-node",
         abstract: "A Plumtree gossip node with built-in observability, compatible with memberlist and serf.",
         subcommands: [
-            MembersCommand.self, BroadcastCommand.self, HealthCommand.self, LeaveCommand.self,
+            AgentCommand.self, DemoCommand.self, MembersCommand.self, BroadcastCommand.self, HealthCommand.self, LeaveCommand.self,
             KeygenCommand.self,
         ]
     )

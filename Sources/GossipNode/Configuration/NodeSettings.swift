@@ -1,0 +1,151 @@
+import Logging
+import Membership
+import Plumtree
+import ProtocolSupport
+
+/// Every setting of a node by key, as the config file, the GOSSIP_* environment and the flags name them.
+///
+/// The file nests by the part before the dot (`membership:` then `probe_interval: 2s`); the environment
+/// writes `GOSSIP_MEMBERSHIP_PROBE_INTERVAL=2s`; flags use the top-level keys (`--bind`, `--join`...).
+extension GossipNodeConfiguration {
+    public static let settings = SettingsSchema<GossipNodeConfiguration>(identity + membershipSettings + plumtreeSettings)
+
+    /// Builds a configuration from a profile's defaults, a YAML file, the environment and flags, in that
+    /// order of increasing precedence. The name and bind address must come from one of them.
+    public static func load(file: String?, environment: [String: String], flags: [(key: String, value: RawSetting)])
+        throws(ConfigurationError) -> GossipNodeConfiguration
+    {
+        let loader = ConfigurationLoader(schema: settings, profileKey: "profile", defaultProfile: "lan") { name throws(ConfigurationError) in
+            guard let profile = Profile(rawValue: name.lowercased()) else {
+                throw .invalidValue(key: "profile", value: name, expected: "one of lan, wan, local", source: .flag)
+            }
+            return GossipNodeConfiguration(name: "", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946), profile: profile)
+        }
+        let configuration = try loader.load(file: file, environment: environment, flags: flags)
+        guard !configuration.name.isEmpty else {
+            throw .missing(key: "name", hint: "give the node a name unique in the cluster with --name NAME")
+        }
+        return configuration
+    }
+
+    typealias NodeSetting = Setting<GossipNodeConfiguration>
+
+    private static let identity: [NodeSetting] = [
+        .scalar("name", help: "the node's name, unique in the cluster") { c, text, source throws(ConfigurationError) in
+            let name = text.trimmed
+            guard !name.isEmpty, name.utf8.count <= 255 else {
+                throw .invalidValue(key: "name", value: text, expected: "1 to 255 bytes of text", source: source)
+            }
+            c.name = name
+        },
+        .scalar("bind", help: "HOST:PORT where membership listens (UDP and TCP)") { c, text, source throws(ConfigurationError) in
+            c.bind = try ValueParsers.address(text, key: "bind", source: source)
+        },
+        .scalar("advertise", help: "HOST:PORT announced to other members, if not the bind address") { c, text, source throws(ConfigurationError) in
+            c.advertise = try ValueParsers.address(text, key: "advertise", source: source)
+        },
+        .scalar("admin", help: "HOST:PORT of the admin HTTP server (/metrics, /health, admin API)") { c, text, source throws(ConfigurationError) in
+            c.admin = try ValueParsers.address(text, key: "admin", source: source)
+        },
+        .scalar("admin_token", help: "token required by mutating admin routes when admin is not loopback") { c, text, _ in
+            c.adminToken = text.trimmed.isEmpty ? nil : text.trimmed
+        },
+        NodeSetting("join", shape: .list, help: "HOST:PORT of a member to join; repeatable") { c, raw, source throws(ConfigurationError) in
+            c.seeds = []
+            for item in raw.asList { c.seeds.append(try ValueParsers.address(item, key: "join", source: source)) }
+        },
+        NodeSetting("tags", shape: .map, help: "KEY=VALUE tags announced to the cluster; repeatable") { c, raw, source throws(ConfigurationError) in
+            for (key, value) in try raw.asPairs(key: "tags", source: source) { c.tags[key] = value }
+        },
+        NodeSetting("encrypt", shape: .list, help: "base64 AES key (16, 24 or 32 bytes); the first encrypts") { c, raw, source throws(ConfigurationError) in
+            c.encryptionKeys = []
+            for item in raw.asList {
+                guard let key = Base64.decode(item.trimmed), [16, 24, 32].contains(key.count) else {
+                    throw .invalidValue(key: "encrypt", value: item, expected: "a base64 key of 16, 24 or 32 bytes (gossip-node keygen makes one)", source: source)
+                }
+                c.encryptionKeys.append(key)
+            }
+        },
+        .scalar("profile", help: "timing profile: lan, wan or local") { _, _, _ in
+            // Resolved by the loader before any other setting: it chooses the defaults.
+        },
+        .scalar("log_format", help: "text or json") { c, text, source throws(ConfigurationError) in
+            c.logFormat = LogFormat(rawValue: try ValueParsers.choice(text, key: "log_format", among: ["text", "json"], source: source)) ?? .text
+        },
+        .scalar("log_level", help: "trace, debug, info, notice, warning, error or critical") { c, text, source throws(ConfigurationError) in
+            let levels = Logger.Level.allCases.map(\.rawValue)
+            c.logLevel = Logger.Level(rawValue: try ValueParsers.choice(text, key: "log_level", among: levels, source: source)) ?? .info
+        },
+        .scalar("leave_timeout", help: "how long a graceful leave waits for its announcement to spread") { c, text, source throws(ConfigurationError) in
+            c.leaveTimeout = try ValueParsers.duration(text, key: "leave_timeout", source: source)
+        },
+        .scalar("seed", help: "seed of the node's protocol randomness (for reproducible runs)") { c, text, source throws(ConfigurationError) in
+            guard let seed = UInt64(text.trimmed) else {
+                throw .invalidValue(key: "seed", value: text, expected: "an unsigned 64-bit integer", source: source)
+            }
+            c.seed = seed
+        },
+    ]
+
+    private static func duration(_ key: String, _ help: String,
+                                 _ path: WritableKeyPath<GossipNodeConfiguration, Duration> & Sendable) -> NodeSetting {
+        .scalar(key, help: help) { c, text, source throws(ConfigurationError) in
+            c[keyPath: path] = try ValueParsers.duration(text, key: key, source: source)
+        }
+    }
+
+    private static func integer(_ key: String, _ help: String, _ range: ClosedRange<Int>,
+                                _ path: WritableKeyPath<GossipNodeConfiguration, Int> & Sendable) -> NodeSetting {
+        .scalar(key, help: help) { c, text, source throws(ConfigurationError) in
+            c[keyPath: path] = try ValueParsers.integer(text, key: key, range: range, source: source)
+        }
+    }
+
+    private static func size(_ key: String, _ help: String, _ range: ClosedRange<Int>,
+                             _ path: WritableKeyPath<GossipNodeConfiguration, Int> & Sendable) -> NodeSetting {
+        .scalar(key, help: help) { c, text, source throws(ConfigurationError) in
+            c[keyPath: path] = try ValueParsers.bytes(text, key: key, range: range, source: source)
+        }
+    }
+
+    private static func flag(_ key: String, _ help: String,
+                             _ path: WritableKeyPath<GossipNodeConfiguration, Bool> & Sendable) -> NodeSetting {
+        .scalar(key, help: help) { c, text, source throws(ConfigurationError) in
+            c[keyPath: path] = try ValueParsers.boolean(text, key: key, source: source)
+        }
+    }
+
+    private static let membershipSettings: [NodeSetting] = [
+        duration("membership.probe_interval", "time between probes", \.membership.probeInterval),
+        duration("membership.probe_timeout", "wait for a direct ack before indirect probes", \.membership.probeTimeout),
+        integer("membership.indirect_checks", "members asked to probe indirectly", 0...16, \.membership.indirectChecks),
+        flag("membership.tcp_pings", "TCP ping fallback before suspecting", \.membership.tcpPings),
+        integer("membership.suspicion_mult", "suspicion timeout multiplier", 1...100, \.membership.suspicionMult),
+        integer("membership.suspicion_max_timeout_mult", "longest suspicion over the shortest", 1...100, \.membership.suspicionMaxTimeoutMult),
+        integer("membership.retransmit_mult", "broadcast retransmit multiplier", 1...100, \.membership.retransmitMult),
+        duration("membership.gossip_interval", "time between gossip rounds", \.membership.gossipInterval),
+        integer("membership.gossip_nodes", "members gossiped to per round", 1...64, \.membership.gossipNodes),
+        duration("membership.gossip_to_the_dead_time", "how long dead members still get gossip", \.membership.gossipToTheDeadTime),
+        duration("membership.push_pull_interval", "time between full state exchanges (0 disables)", \.membership.pushPullInterval),
+        duration("membership.tcp_timeout", "deadline of every stream", \.membership.tcpTimeout),
+        integer("membership.awareness_max_multiplier", "Lifeguard's largest probe slow-down", 1...64, \.membership.awarenessMaxMultiplier),
+        size("membership.udp_buffer_size", "largest datagram sent", 576...65_507, \.membership.udpBufferSize),
+        flag("membership.compression", "LZW-compress outgoing messages when smaller", \.membership.compression),
+    ]
+
+    private static let plumtreeSettings: [NodeSetting] = [
+        integer("plumtree.eager_fanout", "neighbours receiving full payloads", 1...64, \.plumtree.eagerFanout),
+        integer("plumtree.lazy_fanout", "neighbours receiving announcements", 0...128, \.plumtree.lazyFanout),
+        duration("plumtree.ihave_interval", "longest wait before announcements are flushed", \.plumtree.ihaveInterval),
+        integer("plumtree.ihave_batch_size", "announcements that trigger a flush", 1...64, \.plumtree.ihaveBatchSize),
+        duration("plumtree.graft_timeout", "wait for an announced payload before grafting", \.plumtree.graftTimeout),
+        integer("plumtree.graft_max_retries", "graft retries before giving up", 0...32, \.plumtree.graftMaxRetries),
+        duration("plumtree.message_cache_ttl", "how long payloads stay cached", \.plumtree.messageCacheTTL),
+        integer("plumtree.message_cache_max_size", "payloads cached at most", 1...10_000_000, \.plumtree.messageCacheMaxSize),
+        integer("plumtree.optimization_threshold", "hop gain that re-grafts the tree", 1...64, \.plumtree.optimizationThreshold),
+        flag("plumtree.tree_optimization", "whether the tree optimizes itself", \.plumtree.treeOptimization),
+        size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
+        duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", \.plumtree.antiEntropyInterval),
+        size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
+    ]
+}

@@ -1,0 +1,55 @@
+import GossipObservability
+import GossipRuntime
+import Membership
+import ProtocolSupport
+
+/// The node's health: evaluated every second on the loop (which also proves the loop turns, for
+/// /health/live), exported as `plumtree_health_status`, and on demand for /health and /health/ready.
+extension NodeEngine {
+    static let healthInterval: Duration = .seconds(1)
+
+    func startHealthTicks() {
+        let timer = LoopTimer(loop: loop)
+        timer.schedule(after: Self.healthInterval, repeating: Self.healthInterval) { [unowned self] in
+            self.healthTick()
+        }
+        healthTimer = timer
+        healthTick()
+    }
+
+    func healthTick() {
+        let now = loop.now
+        watchdog.tick(now: now)
+        let report = healthReport(now: now)
+        if report.status != lastHealthStatus {
+            if let previous = lastHealthStatus {
+                logger.notice("health changed", metadata: [
+                    "from": "\(previous.rawValue)", "to": "\(report.status.rawValue)",
+                    "reasons": "\(report.reasons.map(\.code.rawValue).joined(separator: ","))",
+                ])
+            }
+            lastHealthStatus = report.status
+        }
+        recordHealth(report.status)
+    }
+
+    /// The health report now; the graft window is fed from the Plumtree core's cumulative counts.
+    func healthReport(now: Instant) -> HealthReport {
+        let snapshot = plumtree.snapshot
+        health.observeGraftTotals(successes: snapshot.graftSuccesses, failures: snapshot.graftFailures, at: now)
+        let counts = membership.counts
+        let members = MembersByState(alive: counts.alive, suspect: counts.suspect, dead: counts.dead, left: counts.left)
+        let input = HealthInput(
+            running: !stopped && !membership.isLeft,
+            eagerPeers: snapshot.eagerPeers.count,
+            lazyPeers: snapshot.lazyPeers.count,
+            minimumPeers: configuration.minimumPeers,
+            cacheSize: snapshot.cacheSize,
+            cacheCapacity: snapshot.cacheCapacity,
+            pendingGrafts: snapshot.pendingGrafts,
+            awarenessScore: membership.healthScore,
+            members: members,
+            otherLiveMembers: max(0, counts.live - 1))
+        return health.evaluate(input, now: now)
+    }
+}

@@ -1,0 +1,111 @@
+import GossipObservability
+import GossipRuntime
+import Logging
+import Plumtree
+import ProtocolSupport
+import ServiceLifecycle
+
+extension GossipNode {
+    /// Starts the protocols (and the admin server when configured), then joins the configured seeds.
+    /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when seeds were given and none answered (the node
+    ///   keeps running and can ``join(_:)`` later); binding errors naming the address.
+    public func start() async throws(GossipNodeError) {
+        guard state.advance(from: .created, to: .started) else {
+            throw state.current == .stopped ? .stopped : .alreadyStarted
+        }
+        try await onLoop { engine throws(GossipNodeError) in try engine.start() }
+        if let admin = configuration.admin {
+            try await startAdminServer(on: admin)
+        }
+        let bound = try await boundAddress
+        logger.info("node started", metadata: ["bind": "\(bound)", "admin": "\(adminAddress.map(\.description) ?? "none")"])
+        if !configuration.seeds.isEmpty {
+            _ = try await join(configuration.seeds)
+        }
+    }
+
+    /// Joins the cluster through `seeds` (a push/pull with each). Returns how many answered.
+    /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when none did, with each one's reason.
+    @discardableResult
+    public func join(_ seeds: [SocketAddress]) async throws(GossipNodeError) -> Int {
+        guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
+        let engine = engineBox
+        let failures: [String] = await withCheckedContinuation { continuation in
+            let accepted = loop.execute {
+                engine.value.join(seeds) { failures in continuation.resume(returning: failures) }
+            }
+            if !accepted { continuation.resume(returning: seeds.map { "\($0): the node stopped" }) }
+        }
+        if failures.count == seeds.count && !seeds.isEmpty { throw .seedsUnreachable(failures) }
+        return seeds.count - failures.count
+    }
+
+    /// Broadcasts `payload` to every node of the cluster; returns the message's id (hex).
+    /// - Throws: ``GossipNodeError/messageTooLarge(size:limit:)`` over `plumtree.max_message_size`.
+    @discardableResult
+    public func broadcast(_ payload: [UInt8]) async throws(GossipNodeError) -> String {
+        guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
+        let id = try await onLoop { engine throws(GossipNodeError) in try engine.broadcast(payload, traceContext: nil) }
+        return id.description
+    }
+
+    /// Every member this node knows, itself included, sorted by name.
+    public func members() async throws(GossipNodeError) -> [MemberInfo] {
+        try await onLoop { engine in engine.membership.members.map(MemberInfo.init).sorted { $0.name < $1.name } }
+    }
+
+    /// The node's health report now (what /health serves).
+    public func health() async throws(GossipNodeError) -> HealthReport {
+        try await onLoop { engine in engine.healthReport(now: engine.loop.now) }
+    }
+
+    /// The Plumtree overlay as this node sees it: eager and lazy neighbours, cache and graft figures.
+    public func plumtreeSnapshot() async throws(GossipNodeError) -> PlumtreeSnapshot {
+        try await onLoop { engine in engine.plumtree.snapshot }
+    }
+
+    /// Announces new tags (a new incarnation of this node's alive message). The `plumtree` tag is kept.
+    public func updateTags(_ tags: [String: String]) async throws(GossipNodeError) {
+        try await onLoop { engine throws(GossipNodeError) in try engine.updateTags(tags) }
+    }
+
+    /// Leaves the cluster gracefully: serf's leave intent, then the dead-by-itself message, waiting up to
+    /// `leaveTimeout` for them to spread. Then the node stops; ``shutdown()`` releases the rest.
+    public func leave() async throws(GossipNodeError) {
+        guard state.advance(from: .started, to: .leaving) else {
+            if state.current == .created { throw .notStarted }
+            return
+        }
+        let engine = engineBox
+        let timeout = configuration.leaveTimeout
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let accepted = loop.execute {
+                engine.value.leave(timeout: timeout) { continuation.resume() }
+            }
+            if !accepted { continuation.resume() }
+        }
+        logger.info("left the cluster")
+    }
+
+    /// Stops everything and releases the event loop. Safe to call more than once.
+    public func shutdown() async {
+        state.set(.stopped)
+        let engine = engineBox
+        _ = loop.execute { engine.value.stop() }
+        await stopAdminServer()
+        await loop.shutdown()
+    }
+
+    /// `Service`: starts the node, runs until graceful shutdown is requested (or the task is cancelled),
+    /// then leaves the cluster and shuts down.
+    public func run() async throws {
+        if state.current == .created { try await start() }
+        await withGracefulShutdownHandler {
+            await stoppedSignal.wait()
+        } onGracefulShutdown: {
+            self.stoppedSignal.fire()
+        }
+        try? await leave()
+        await shutdown()
+    }
+}

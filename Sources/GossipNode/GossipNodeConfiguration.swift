@@ -1,0 +1,89 @@
+import CoreMetrics
+import GossipObservability
+import Logging
+import Membership
+import Plumtree
+import ProtocolSupport
+
+/// Everything a node needs to run: identity, addresses, seeds, tags, keys, and the protocols' tuning.
+///
+/// Start from a profile (`.lan`, `.wan`, `.local`: memberlist's timing profiles, with matching Plumtree
+/// timers) and change what you need:
+///
+/// ```swift
+/// var configuration = GossipNodeConfiguration(name: "api-1", bind: try SocketAddress(parsing: "127.0.0.1:7946"))
+/// configuration.seeds = [try SocketAddress(parsing: "127.0.0.1:7947")]
+/// configuration.tags["role"] = "api"
+/// ```
+public struct GossipNodeConfiguration: Sendable {
+    /// memberlist's timing profiles; each also picks the Plumtree profile that suits it.
+    public enum Profile: String, Sendable, CaseIterable {
+        case lan, wan, local
+
+        public var membership: MembershipConfig {
+            switch self {
+            case .lan: return .lan
+            case .wan: return .wan
+            case .local: return .local
+            }
+        }
+
+        public var plumtree: PlumtreeConfig {
+            switch self {
+            case .lan, .local: return .lan
+            case .wan: return .wan
+            }
+        }
+    }
+
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+    /// The node's name, unique in the cluster (memberlist refuses a second node with the same name).
+    public var name: String
+    /// Where membership listens, UDP and TCP on the same port (memberlist's default port is 7946).
+    public var bind: SocketAddress
+    /// The address other members should use, when it differs from `bind` (e.g. bound to 0.0.0.0).
+    public var advertise: SocketAddress?
+    /// The admin HTTP server (/metrics, /health, the admin API); nil runs none. Binds loopback unless told.
+    public var admin: SocketAddress?
+    /// Required on mutating admin routes (broadcast, leave) whenever `admin` is not a loopback address.
+    public var adminToken: String?
+    /// Members to join at start; the node joins through every one it can reach.
+    public var seeds: [SocketAddress] = []
+    /// Tags announced to the cluster (serf's tag format, at most 512 bytes encoded). The node adds
+    /// `plumtree=1` so that other Plumtree nodes recognise it; serf agents see the tags as usual.
+    public var tags: [String: String] = [:]
+    /// AES keys of 16, 24 or 32 bytes; the first encrypts, all are tried to decrypt. Empty: no encryption.
+    public var encryptionKeys: [[UInt8]] = []
+    public var profile: Profile
+    public var membership: MembershipConfig
+    public var plumtree: PlumtreeConfig
+    /// Health thresholds (docs/MONITORING.md); a node with fewer overlay peers than `minimumPeers` is degraded.
+    public var health = HealthConfiguration()
+    public var minimumPeers = 2
+    /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
+    public var deliveryBufferLimit = 10_000
+    /// How long a graceful leave waits for its announcement to spread before the node stops.
+    public var leaveTimeout: Duration = .seconds(5)
+    /// How the node's own log lines are written.
+    public var logFormat: LogFormat = .text
+    /// The lowest level logged.
+    public var logLevel: Logger.Level = .info
+    /// Where the node's metrics go. nil: a Prometheus registry of the node's own, served on /metrics.
+    public var metricsFactory: (any MetricsFactory)?
+    /// The logger the node uses; nil: one made from `logFormat` and `logLevel`.
+    public var logger: Logger?
+    /// The seed of the node's protocol randomness; nil draws one from the system at start.
+    public var seed: UInt64?
+
+    public init(name: String, bind: SocketAddress, profile: Profile = .lan) {
+        self.name = name
+        self.bind = bind
+        self.profile = profile
+        self.membership = profile.membership
+        self.plumtree = profile.plumtree
+    }
+
+    /// The address announced to other members.
+    public var advertisedAddress: SocketAddress { advertise ?? bind }
+}

@@ -1,0 +1,47 @@
+import ProtocolSupport
+
+/// What can go wrong when running a node; each case says what to do about it.
+public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Another process holds the address.
+    case addressInUse(SocketAddress)
+    /// The node could not bind or listen for another reason.
+    case bindFailed(SocketAddress, reason: String)
+    /// None of the seeds answered the join.
+    case seedsUnreachable([String])
+    /// The payload is over `plumtree.max_message_size`.
+    case messageTooLarge(size: Int, limit: Int)
+    /// An encryption key is not 16, 24 or 32 bytes.
+    case invalidKey(reason: String)
+    /// The tags do not fit memberlist's 512-byte metadata limit.
+    case tagsTooLarge(size: Int)
+    /// The configuration is unusable; the text names the setting.
+    case invalidConfiguration(String)
+    /// The call needs a started node.
+    case notStarted
+    /// `start()` was called twice.
+    case alreadyStarted
+    /// The node has left or shut down.
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .addressInUse(let address):
+            return "\(address) is already in use: stop the other process or choose another port with --bind"
+        case .bindFailed(let address, let reason):
+            return "cannot listen on \(address): \(reason)"
+        case .seedsUnreachable(let reasons):
+            return "could not join any seed: " + reasons.joined(separator: "; ") + "; check the addresses and that those nodes run"
+        case .messageTooLarge(let size, let limit):
+            return "message of \(size) bytes is over the \(limit)-byte limit (plumtree.max_message_size): split it or raise the limit"
+        case .invalidKey(let reason):
+            return "invalid encryption key: \(reason); `gossip-node keygen` makes a valid one"
+        case .tagsTooLarge(let size):
+            return "tags take \(size) bytes, over memberlist's 512-byte limit: use fewer or shorter tags"
+        case .invalidConfiguration(let text):
+            return "invalid configuration: \(text)"
+        case .notStarted: return "the node is not started: call start() first"
+        case .alreadyStarted: return "the node is already started"
+        case .stopped: return "the node has left the cluster or shut down"
+        }
+    }
+}

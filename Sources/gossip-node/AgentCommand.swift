@@ -1,0 +1,86 @@
+import ArgumentParser
+import GossipNode
+import Logging
+import ServiceLifecycle
+
+/// `gossip-node agent`: runs one node until SIGTERM or SIGINT (or a leave through the admin API), then
+/// leaves the cluster gracefully and exits 0.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run a gossip node until SIGTERM or SIGINT, then leave gracefully.",
+        discussion: """
+            Settings come from flags, then GOSSIP_* environment variables, then --config FILE (YAML), then the \
+            profile's defaults. Every setting of the file can be given in the environment: \
+            membership.probe_interval is GOSSIP_MEMBERSHIP_PROBE_INTERVAL.
+            """
+    )
+
+    @Option(help: "The node's name, unique in the cluster.") var name: String?
+    @Option(help: "HOST:PORT where membership listens (UDP and TCP; default 127.0.0.1:7946).") var bind: String?
+    @Option(help: "HOST:PORT of the admin HTTP server: /metrics, /health and the admin API.") var admin: String?
+    @Option(help: "HOST:PORT announced to other members, when not the bind address.") var advertise: String?
+    @Option(help: "HOST:PORT of a member to join; repeatable.") var join: [String] = []
+    @Option(help: "KEY=VALUE tag announced to the cluster; repeatable.") var tag: [String] = []
+    @Option(help: "Base64 encryption key (16, 24 or 32 bytes), as serf's -encrypt.") var encrypt: String?
+    @Option(help: "Timing profile: lan, wan or local.") var profile: String?
+    @Option(help: "A YAML file with any setting.") var config: String?
+    @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(name: .customLong("admin-token"), help: "Token required by mutating admin routes when --admin is not loopback.") var adminToken: String?
+    @Flag(name: .customLong("print-messages"), help: "Write every delivered message to stdout as one JSON object per line.")
+    var printMessages = false
+
+    /// The flags as settings, by the keys the config file and the environment use.
+    var flagSettings: [(key: String, value: RawSetting)] {
+        var flags: [(key: String, value: RawSetting)] = []
+        func add(_ key: String, _ value: String?) { if let value { flags.append((key, .scalar(value))) } }
+        add("name", name)
+        add("bind", bind)
+        add("admin", admin)
+        add("advertise", advertise)
+        add("profile", profile)
+        add("log_format", logFormat)
+        add("log_level", logLevel)
+        add("admin_token", adminToken)
+        if !join.isEmpty { flags.append(("join", .list(join))) }
+        if !tag.isEmpty { flags.append(("tags", .list(tag))) }
+        if let encrypt { flags.append(("encrypt", .list([encrypt]))) }
+        return flags
+    }
+
+    func run() async throws {
+        let configuration: GossipNodeConfiguration
+        do {
+            configuration = try GossipNodeConfiguration.load(file: config, environment: processEnvironment(), flags: flagSettings)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let node: GossipNode
+        do {
+            node = try await GossipNode(configuration: configuration)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let printer = printMessages ? Task { for await message in node.messages { MessagePrinter.print(message) } } : nil
+        do {
+            try await node.start()
+        } catch let error as GossipNodeError {
+            if case .seedsUnreachable = error {
+                // Keep running: the seeds may come up later, and others may join through us.
+                printError("warning: \(error)")
+            } else {
+                printError("error: \(error)")
+                await node.shutdown()
+                throw ExitCode(1)
+            }
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: Logger(label: "gossip.lifecycle")))
+        try await group.run()
+        printer?.cancel()
+    }
+}
