@@ -67,7 +67,7 @@ struct AgentCommand: AsyncParsableCommand {
         let printer = printMessages ? Task { for await message in node.messages { MessagePrinter.print(message) } } : nil
         do {
             try await node.start()
-        } catch let error as GossipNodeError {
+        } catch {
             if case .seedsUnreachable = error {
                 // Keep running: the seeds may come up later, and others may join through us.
                 printError("warning: \(error)")
