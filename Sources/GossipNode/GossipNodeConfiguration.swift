@@ -83,7 +83,4 @@ public struct GossipNodeConfiguration: Sendable {
         self.membership = profile.membership
         self.plumtree = profile.plumtree
     }
-
-    /// The address announced to other members.
-    public var advertisedAddress: SocketAddress { advertise ?? bind }
 }

@@ -81,8 +81,18 @@ final class NodeEngine {
                 throw .invalidKey(reason: "\(error)")
             }
         }
+        if configuration.advertise == nil && configuration.bind.ip.allSatisfy({ $0 == 0 }) {
+            throw .invalidConfiguration(
+                "bind \(configuration.bind) listens on every address, so set advertise to the one other members reach this node at")
+        }
+        // Bound first: with port 0 the OS chooses, and that port is what the node must announce.
+        do {
+            udp = try UDPSocket(loop: loop, bindingTo: configuration.bind, receiveBufferSize: 4 << 20)
+        } catch let error {
+            throw Self.bindError(error, configuration.bind)
+        }
         var random = SeededRandom(seed: seed)
-        let local = LocalNode(name: configuration.name, address: configuration.advertisedAddress, meta: meta)
+        let local = LocalNode(name: configuration.name, address: configuration.advertise ?? udp.localAddress, meta: meta)
         do {
             membership = try MembershipCore(config: configuration.membership, local: local, seed: random.next(),
                                             metrics: metrics, keyring: keyring, now: now)
@@ -91,11 +101,6 @@ final class NodeEngine {
         }
         plumtree = PlumtreeCore(config: configuration.plumtree, localID: configuration.name, seed: random.next(),
                                 metrics: metrics, now: now)
-        do {
-            udp = try UDPSocket(loop: loop, bindingTo: configuration.bind, receiveBufferSize: 4 << 20)
-        } catch let error {
-            throw Self.bindError(error, configuration.bind)
-        }
     }
 
     /// Binds TCP on the UDP socket's port (the OS may have chosen it), starts receiving and arms the timers.
