@@ -24,7 +24,8 @@ struct HTTPTestResponse: Sendable {
 /// A plain blocking POSIX socket client, independent of the runtime under test. Every call is bounded
 /// by the socket's receive/send timeouts. Use it from ``runOnDedicatedThread(_:)``, never from a task directly: a
 /// blocked recv on one of the few cooperative threads could starve the async handlers it waits for.
-final class HTTPTestClient {
+final class HTTPTestClient: @unchecked Sendable {
+    // @unchecked Sendable: handed between test threads, but used by one thread at a time.
     private let fd: Int32
     private var buffer: [UInt8] = []
 
