@@ -67,3 +67,16 @@ func sequence(of bytes: UnsafeRawBufferPointer) -> Int? {
     guard bytes.count >= 4 else { return nil }
     return Int(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
 }
+
+/// Starts a listener on 127.0.0.1 with an OS-chosen port; `onAccept` runs on the loop thread.
+func startListener(
+    on loop: EventLoop, _ onAccept: @escaping @Sendable (TCPConnection) -> Void
+) async throws -> (listener: LoopBound<TCPListener>, address: SocketAddress) {
+    try await loop.submit {
+        let listener = try TCPListener(loop: loop, bindingTo: loopback) { onAccept($0) }
+        return (LoopBound(listener, loop: loop), listener.localAddress)
+    }
+}
+
+/// The reply the test servers give to a request: every byte flipped, so an echo cannot pass for it.
+func transformed(_ bytes: [UInt8]) -> [UInt8] { bytes.map { ~$0 } }
