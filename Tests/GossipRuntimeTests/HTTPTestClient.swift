@@ -63,6 +63,9 @@ final class HTTPTestClient: @unchecked Sendable {
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
+    /// Half-closes: the server sees end of stream but may still answer.
+    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads one response framed by Content-Length (`expectBody: false` for a HEAD answer).
     func readResponse(expectBody: Bool = true) throws -> HTTPTestResponse {
         var headEnd: Int?
