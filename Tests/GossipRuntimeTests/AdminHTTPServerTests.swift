@@ -378,4 +378,23 @@ struct AdminHTTPServerTests {
             #expect(try await server.statistics().cutOffs["request_timeout"] == 1)
         }
     }
+
+    @Test func clientExpecting100ContinueGetsItBeforeSendingTheBody() async throws {
+        try await withServer(routes: standardRoutes) { server in
+            let address = server.localAddress
+            let result = await runOnDedicatedThread {
+                Result { () throws -> (Int, HTTPTestResponse) in
+                    let client = try HTTPTestClient(connectingTo: address)
+                    try client.send("POST /v1/broadcast HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
+                    let interim = try client.readResponse()
+                    try client.send(String(repeating: "b", count: 5000))
+                    return (interim.status, try client.readResponse())
+                }
+            }
+            let (interim, final) = try result.get()
+            #expect(interim == 100)
+            #expect(final.status == 202)
+            #expect(final.text == "{\"bytes\":5000}")
+        }
+    }
 }

@@ -122,4 +122,27 @@ struct HTTPConnectionCoreTests {
         #expect(harness.writes.count == 1)
         #expect(harness.writes.first.map { bodyOf($0) } == "fast ")
     }
+
+    @Test func expectContinueGetsAnInterimAnswerOnlyForTheCurrentRequest() async throws {
+        let router = mixedRouter()
+        router.route(.POST, "/upload") { request in HTTPResponse(body: "got \(request.body.count)") }
+        let harness = CoreHarness(router: router)
+        harness.send("POST /upload HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+        #expect(harness.actions == [.writeInterim(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))])
+        harness.send("abc")
+        #expect(harness.writes.last.map { bodyOf($0) } == "got 3")
+        // Behind an outstanding answer, no interim answer: it would land before the earlier response.
+        harness.actions.removeAll()
+        harness.send("GET /slow?n=0 HTTP/1.1\r\n\r\nPOST /upload HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        #expect(harness.actions.isEmpty)
+        harness.send("xy")
+        try await harness.runDeferred { harness.writes.count == 2 }
+        #expect(harness.writes.map { String(bodyOf($0)) } == ["slow n=0", "got 2"])
+        // A body announced over the limit is refused at once, without an interim answer.
+        let small = CoreHarness(router: router, limits: HTTPRequestLimits(maxBodyBytes: 10))
+        small.send("POST /upload HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n")
+        #expect(small.writes.count == 1)
+        #expect(small.writes.first?.hasPrefix("HTTP/1.1 413 ") == true)
+        #expect(small.closed)
+    }
 }

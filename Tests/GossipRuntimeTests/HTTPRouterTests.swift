@@ -130,4 +130,17 @@ struct HTTPRouterTests {
             }
         }
     }
+
+    @Test func closureKindPicksTheHandlerShape() {
+        let router = HTTPRouter()
+        router.route(.GET, "/sync") { _ in HTTPResponse(body: "s") }
+        router.route(.GET, "/async") { _ in
+            await Task.yield()
+            return HTTPResponse(body: "a")
+        }
+        router.route(.GET, "/responder", responder: { _, responder in responder.respond(HTTPResponse(body: "r")) })
+        if case .handler(.immediate) = router.resolve(.GET, path: "/sync") {} else { Issue.record("/sync is not immediate") }
+        if case .handler(.async) = router.resolve(.GET, path: "/async") {} else { Issue.record("/async is not async") }
+        if case .handler(.responder) = router.resolve(.GET, path: "/responder") {} else { Issue.record("/responder is not a responder") }
+    }
 }

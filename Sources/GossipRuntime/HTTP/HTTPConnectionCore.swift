@@ -2,6 +2,8 @@
 enum HTTPConnectionAction: Equatable {
     /// Write these bytes (one whole response), in order after earlier writes.
     case write([UInt8])
+    /// Write an interim `100 Continue`: the client may send the body it is holding back.
+    case writeInterim([UInt8])
     /// Close once every earlier write has been flushed; nothing more will be read or written.
     case close
 }
@@ -53,7 +55,14 @@ final class HTTPConnectionCore {
         guard !isClosed else { return }
         parser.consume(bytes)
         pump(into: &actions)
+        // A client waiting for "100 Continue" before its body gets it only when its request is the one
+        // being read next: an interim answer must not land between the answers of earlier requests.
+        if parser.takeContinueRequest(), !isClosed, waiting == nil, parser.queuedRequestCount == 0 {
+            actions.append(.writeInterim(Self.continueBytes))
+        }
     }
+
+    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     func receive(_ bytes: [UInt8], into actions: inout [HTTPConnectionAction]) {
         bytes.withUnsafeBytes { receive($0, into: &actions) }

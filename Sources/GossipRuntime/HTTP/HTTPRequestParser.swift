@@ -38,6 +38,8 @@ final class HTTPRequestParser {
     private var failure: HTTPRequestError?
     /// True after an upgrade request: what follows is another protocol, so nothing more is parsed.
     private var stopped = false
+    /// Set when the request being read asked for `Expect: 100-continue` and its body has not arrived.
+    private var continueRequested = false
 
     init(limits: HTTPRequestLimits = .default) {
         self.limits = limits
@@ -58,6 +60,13 @@ final class HTTPRequestParser {
 
     /// Requests parsed and not yet taken.
     var queuedRequestCount: Int { completed.count }
+
+    /// Whether the request being read asked for `100 Continue` before sending its body; reading the
+    /// flag clears it, so the interim answer is sent at most once.
+    func takeContinueRequest() -> Bool {
+        defer { continueRequested = false }
+        return continueRequested && inMessage
+    }
 
     /// Whether the connection is finished reading: a refusal happened or an upgrade ended HTTP.
     var isStopped: Bool { stopped || failure != nil }
@@ -161,6 +170,10 @@ final class HTTPRequestParser {
         guard splitTarget() else {
             return refuse(.malformed(name: "HPE_INVALID_URL", detail: "invalid URL"))
         }
+        let hasBody = (announced != UInt64.max && announced > 0) || parser.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0
+        if hasBody, minor >= 1, let expect = headers["Expect"], HTTPHeaders.namesMatch(expect, "100-continue") {
+            continueRequested = true
+        }
         if announced != UInt64.max, announced > 0 {
             // Checked against the limit above; still capped so an idle client cannot make us reserve much.
             body.reserveCapacity(Int(min(announced, 64 * 1024)))
@@ -178,6 +191,7 @@ final class HTTPRequestParser {
 
     func onMessageComplete() -> Int32 {
         inMessage = false
+        continueRequested = false
         let upgrade = parser.pointee.upgrade != 0
         let keepAlive = http_should_keep_alive(parser) != 0 && !upgrade
         let size = headerBytes + body.count

@@ -76,6 +76,8 @@ final class HTTPServerConnection {
             case .write(let bytes):
                 tcp.write(bytes)
                 events.responded()
+            case .writeInterim(let bytes):
+                tcp.write(bytes)
             case .close:
                 linger()
             }
