@@ -1,0 +1,158 @@
+/// One accepted admin connection on the loop thread: the runtime's TCP connection and the HTTP
+/// connection core, and the reading mode that follows the core's state.
+///
+/// Reading modes: between requests the idle timeout applies; once a request has started it must finish
+/// within the request timeout; while a handler's deferred answer is outstanding the connection is not
+/// read at all (pipelined requests wait in the kernel, and a slow handler is not mistaken for an idle
+/// client). After the last answer the connection lingers: it stops writing and discards input until the
+/// client closes or the linger bound is reached, so the client receives the answer before the close.
+final class HTTPServerConnection {
+    private enum Mode: Equatable { case idle, request, waiting, lingering, closed }
+
+    let id: UInt64
+    private let tcp: TCPConnection
+    private let configuration: AdminHTTPServerConfiguration
+    private let events: HTTPServerEvents
+    private let core: HTTPConnectionCore
+    private var mode: Mode?
+    private var peerEnded = false
+    private var actions: [HTTPConnectionAction] = []
+
+    init(
+        id: UInt64, tcp: TCPConnection, router: HTTPRouter, configuration: AdminHTTPServerConfiguration,
+        events: HTTPServerEvents, date: @escaping () -> String?,
+        makeDeliverer: @escaping (UInt64) -> @Sendable (HTTPResponse) -> Void
+    ) {
+        self.id = id
+        self.tcp = tcp
+        self.configuration = configuration
+        self.events = events
+        core = HTTPConnectionCore(router: router, limits: configuration.limits, date: date, makeDeliverer: makeDeliverer)
+        tcp.writeTimeout = configuration.writeTimeout
+        tcp.onClose = { [weak self] reason in self?.closed(reason) }
+        update()
+    }
+
+    /// A deferred answer for `ticket`, now on the loop thread.
+    func complete(ticket: UInt64, with response: HTTPResponse) {
+        core.complete(ticket: ticket, with: response, into: &actions)
+        perform()
+    }
+
+    /// Stops taking requests: an outstanding answer still goes out (with `Connection: close`).
+    func drain() {
+        core.drain(into: &actions)
+        perform()
+    }
+
+    /// Closes at once, answered or not.
+    func abort() {
+        tcp.close()
+    }
+
+    // MARK: reading
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        core.receive(bytes, into: &actions)
+        perform()
+    }
+
+    private func readEnded(_ end: ReadEnd) {
+        switch end {
+        case .endOfStream:
+            // The client has sent everything; requests already read are still answered.
+            peerEnded = true
+            if mode == .lingering { tcp.close() } else { update() }
+        case .failed(let reason):
+            events.cutOff(reason)
+        }
+    }
+
+    // MARK: acting on the core
+
+    private func perform() {
+        for action in actions {
+            switch action {
+            case .write(let bytes):
+                tcp.write(bytes)
+                events.responded()
+            case .writeInterim(let bytes):
+                tcp.write(bytes)
+            case .close:
+                linger()
+            }
+        }
+        actions.removeAll(keepingCapacity: true)
+        if let refusal = core.refusal, mode != .closed, !refusalCounted {
+            refusalCounted = true
+            events.refused(refusal)
+        }
+        update()
+    }
+
+    private var refusalCounted = false
+
+    /// Moves the TCP reading to match the core: idle, mid-request, or waiting for a handler.
+    private func update() {
+        guard mode != .lingering, mode != .closed, !tcp.isClosed else { return }
+        if peerEnded, !core.isWaitingForHandler {
+            // Everything complete the client sent has been answered (a partial request never will be),
+            // and it will send no more.
+            linger()
+            return
+        }
+        let wanted: Mode = core.isWaitingForHandler ? .waiting : (core.isIdle ? .idle : .request)
+        guard wanted != mode else { return }
+        mode = wanted
+        switch wanted {
+        case .waiting:
+            tcp.stopReading()
+        case .idle, .request:
+            let limits = wanted == .idle
+                ? ReadLimits(maxBytes: Int.max, idleTimeout: configuration.idleTimeout)
+                : ReadLimits(maxBytes: Int.max, deadline: configuration.requestTimeout, idleTimeout: configuration.idleTimeout)
+            startReading(limits)
+        case .lingering, .closed:
+            break
+        }
+    }
+
+    private func startReading(_ limits: ReadLimits) {
+        tcp.startReading(
+            limits: limits,
+            onData: { [weak self] bytes in self?.received(bytes) },
+            onEnd: { [weak self] end in self?.readEnded(end) })
+    }
+
+    /// Half-closes after the queued answers and discards input until the client closes or the bound is hit.
+    private func linger() {
+        guard mode != .lingering, mode != .closed, !tcp.isClosed else { return }
+        mode = .lingering
+        lingerAndClose(tcp, peerEnded: peerEnded, limits: ReadLimits(maxBytes: configuration.lingerMaxBytes, deadline: configuration.lingerTimeout))
+    }
+
+    private func closed(_ reason: RuntimeError?) {
+        mode = .closed
+        events.closed(id)
+    }
+}
+
+/// What a connection reports to its server (loop thread).
+struct HTTPServerEvents {
+    var responded: () -> Void
+    var refused: (HTTPRequestError) -> Void
+    var cutOff: (RuntimeError) -> Void
+    var closed: (UInt64) -> Void
+}
+
+/// Half-closes `tcp` once its queued writes are out, then discards input until the peer closes or
+/// `limits` are exhausted, and closes. Closing with unread input would make the kernel send a reset,
+/// which can destroy the answer before the client has read it.
+func lingerAndClose(_ tcp: TCPConnection, peerEnded: Bool, limits: ReadLimits) {
+    if peerEnded {
+        tcp.shutdownWrite { _ in tcp.close() }
+        return
+    }
+    tcp.shutdownWrite()
+    tcp.startReading(limits: limits, onData: { _ in }, onEnd: { _ in tcp.close() })
+}
