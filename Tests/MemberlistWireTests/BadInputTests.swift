@@ -97,12 +97,20 @@ struct BadInputTests {
 
     @Test func streamLargerThanTheCapIsRefusedWhileFeeding() {
         var reader = StreamReader(maxSize: 1000)
-        #expect(reader.feed(UserMsgHeader(userMsgLen: 900).encoded()) == .needMore)
+        // The header fits, but header and payload together exceed the cap.
+        #expect(reader.feed(UserMsgHeader(userMsgLen: 1000).encoded()) == .needMore)
         guard case .failed(let error) = reader.feed([UInt8](repeating: 0, count: 2000)) else {
             Issue.record("feeding past the cap must fail")
             return
         }
         #expect(error.reason == .tooLarge)
+    }
+
+    @Test func aCompleteMessageFollowedByMoreThanTheCapStillCompletes() {
+        var reader = StreamReader(maxSize: 1000)
+        let message = StreamMessage.user([1, 2, 3])
+        let bytes = message.encoded()
+        #expect(reader.feed(bytes + [UInt8](repeating: 0, count: 5000)) == .complete(message, consumed: bytes.count))
     }
 
     @Test func everyTruncationOfValidInputIsRefusedNotCrashed() throws {
