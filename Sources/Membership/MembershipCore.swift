@@ -54,11 +54,13 @@ public struct MembershipCore {
     /// - Parameters:
     ///   - seed: every random choice (probe order, gossip targets, stagger, nonces) derives from it.
     ///   - metrics: the factory every metric object is created from, once.
+    ///   - incarnation: the incarnation to start at. A restarted node that remembers its last incarnation
+    ///     passes a higher one so that its alive wins over the dead others remember at once.
     ///   - now: the driver's current time; the first probe, gossip and push/pull rounds are staggered
     ///     randomly within one interval from it, as memberlist does.
     public init(
         config: MembershipConfig, local: LocalNode, seed: UInt64, metrics factory: any MetricsFactory,
-        keyring: Keyring? = nil, now: Instant
+        keyring: Keyring? = nil, incarnation: UInt32 = 1, now: Instant
     ) throws(MembershipError) {
         guard !local.name.isEmpty, local.name.utf8.count <= 255 else { throw .invalidName(local.name) }
         guard local.meta.count <= MembershipConfig.metaMaxSize else { throw .metaTooLarge(size: local.meta.count) }
@@ -75,10 +77,10 @@ public struct MembershipCore {
         nextProbeAt = stagger(config.probeInterval, &random)
         nextGossipAt = stagger(config.gossipInterval, &random)
         nextPushPullAt = config.pushPullInterval > .zero ? stagger(config.pushPullInterval, &random) : nil
-        incarnation = 1
+        self.incarnation = max(1, incarnation)
         table.insert(
             Member(
-                name: local.name, address: local.address, meta: local.meta, incarnation: incarnation,
+                name: local.name, address: local.address, meta: local.meta, incarnation: self.incarnation,
                 state: .alive, stateChange: now, versions: local.versions),
             random: &random)
         metrics.setMembers(table.counts)

@@ -42,6 +42,11 @@ struct SimulatedNetwork {
     private var queue = MinHeap<Scheduled>()
     private var nextOrder: UInt64 = 0
     private var byAddress: [SocketAddress: Int] = [:]
+    /// Each node's next deadline, refreshed after every call into it (max when the node is down), so the
+    /// loop does not touch every core on every step.
+    private var deadlines: [Instant] = []
+    /// Whether each node runs (kept apart from `nodes` so that checking it copies nothing).
+    private(set) var isUp: [Bool] = []
     /// Datagrams sent and lost so far.
     var datagramsSent = 0
     var datagramsLost = 0
@@ -61,30 +66,38 @@ struct SimulatedNetwork {
 
     /// Adds a node (not joined yet) and returns its index.
     @discardableResult
-    mutating func addNode(meta: [UInt8] = [], keepLog: Bool = false, seed: UInt64? = nil) -> Int {
+    mutating func addNode(meta: [UInt8] = [], keepLog: Bool = false, seed: UInt64? = nil, keyring: Keyring? = nil) -> Int {
         let index = nodes.count
         let metrics = RecordingMetrics()
         let local = LocalNode(name: Self.name(index), address: Self.address(index), meta: meta)
         let core = try! MembershipCore(config: config, local: local, seed: seed ?? UInt64(index) &* 7919 &+ 17,
-                                       metrics: metrics, now: now)
+                                       metrics: metrics, keyring: keyring, now: now)
         nodes.append(Node(core: core, metrics: metrics, keepLog: keepLog))
         generations.append(0)
+        deadlines.append(core.nextDeadline)
+        isUp.append(true)
         byAddress[Self.address(index)] = index
         return index
     }
 
     /// Crashes a node: it stops answering and its timers stop.
-    mutating func crash(_ index: Int) { nodes[index].up = false }
+    mutating func crash(_ index: Int) {
+        nodes[index].up = false
+        isUp[index] = false
+        deadlines[index] = Instant(nanoseconds: .max)
+    }
 
-    /// Restarts a crashed node as a fresh core; `incarnationAbove` makes it refute any old fact about itself
-    /// at once by announcing a higher incarnation.
-    mutating func restart(_ index: Int, seed: UInt64, meta: [UInt8] = []) {
+    /// Restarts a crashed node as a fresh core starting at `incarnation`.
+    mutating func restart(_ index: Int, seed: UInt64, incarnation: UInt32, meta: [UInt8] = []) {
         let metrics = RecordingMetrics()
         let local = LocalNode(name: Self.name(index), address: Self.address(index), meta: meta)
-        nodes[index].core = try! MembershipCore(config: config, local: local, seed: seed, metrics: metrics, now: now)
+        nodes[index].core = try! MembershipCore(config: config, local: local, seed: seed, metrics: metrics,
+                                                incarnation: incarnation, now: now)
         nodes[index].metrics = metrics
         nodes[index].up = true
+        isUp[index] = true
         generations[index] += 1
+        deadlines[index] = nodes[index].core.nextDeadline
     }
 
     // MARK: Driving
@@ -115,6 +128,9 @@ struct SimulatedNetwork {
         return out
     }
 
+    /// Routes outputs a test obtained by calling a core directly.
+    mutating func deliverOutputs(from index: Int, _ outputs: [MembershipOutput]) { dispatch(from: index, outputs) }
+
     /// Runs the world until `end` (inclusive), delivering packets and firing timers in time order.
     /// Bounded: at most `maxSteps` steps, after which it stops where it is.
     mutating func run(until end: Instant, maxSteps: Int = 50_000_000) {
@@ -124,9 +140,9 @@ struct SimulatedNetwork {
             // The earliest timer among live nodes (ties: lowest index).
             var timerNode = -1
             var timerAt = Instant(nanoseconds: .max)
-            for index in nodes.indices where nodes[index].up {
-                let deadline = nodes[index].core.nextDeadline
-                if deadline < timerAt { timerAt = deadline; timerNode = index }
+            for index in deadlines.indices where deadlines[index] < timerAt {
+                timerAt = deadlines[index]
+                timerNode = index
             }
             let eventAt = queue.peek?.at ?? Instant(nanoseconds: .max)
             let nextAt = min(timerAt, eventAt)
@@ -158,21 +174,23 @@ struct SimulatedNetwork {
     private mutating func deliver(_ delivery: Delivery) {
         switch delivery {
         case .datagram(let to, let from, let bytes):
-            guard nodes[to].up else { return }
+            guard isUp[to] else { return }
             var out: [MembershipOutput] = []
             nodes[to].core.receiveDatagram(bytes, from: from, now: now, into: &out)
             dispatch(from: to, out)
         case .streamRequest(let to, let from, let request, let deadline):
             let generation = generations[from]
-            guard nodes[to].up else {
+            guard isUp[to] else {
                 schedule(.streamResult(to: from, id: request.id, result: .failed(.refused), generation: generation),
                          after: latency())
                 return
             }
-            // The driver reads until the core says the request is complete.
-            guard case .complete(let length) = nodes[to].core.streamFrameStatus(request.request),
-                length == request.request.count
-            else {
+            // The driver reads until the core says the request is complete, or refused: then it hands the
+            // bytes over all the same, so the core counts the refusal and answers with an error.
+            switch nodes[to].core.streamFrameStatus(request.request) {
+            case .complete(let length) where length == request.request.count: break
+            case .invalid: break
+            case .complete, .needMore:
                 schedule(.streamResult(to: from, id: request.id, result: .failed(.closed), generation: generation),
                          after: latency())
                 return
@@ -182,6 +200,12 @@ struct SimulatedNetwork {
             dispatch(from: to, out)
             let back = latency()
             let result: StreamResult
+            if lossRate > 0, Double(random.next() >> 11) / Double(1 << 53) < lossRate {
+                // A lossy path loses TCP exchanges too (as retransmissions outlast the deadline).
+                schedule(.streamResult(to: from, id: request.id, result: .failed(.timedOut), generation: generation),
+                         after: deadline.duration(since: now))
+                return
+            }
             if now + back > deadline {
                 result = .failed(.timedOut)
             } else if request.expectsReply {
@@ -192,9 +216,10 @@ struct SimulatedNetwork {
             let delay = now + back > deadline ? deadline.duration(since: now) : back
             schedule(.streamResult(to: from, id: request.id, result: result, generation: generation), after: delay)
         case .streamResult(let to, let id, let result, let generation):
-            guard nodes[to].up, generations[to] == generation else { return }
-            if case .reply(let bytes) = result, !bytes.isEmpty {
-                guard case .complete = nodes[to].core.streamFrameStatus(bytes) else { return }
+            guard isUp[to], generations[to] == generation else { return }
+            var result = result
+            if case .reply(let bytes) = result, !bytes.isEmpty, nodes[to].core.streamFrameStatus(bytes) == .needMore {
+                result = .failed(.closed)
             }
             var out: [MembershipOutput] = []
             nodes[to].core.streamCompleted(id, result: result, now: now, into: &out)
@@ -203,6 +228,7 @@ struct SimulatedNetwork {
     }
 
     private mutating func dispatch(from index: Int, _ outputs: [MembershipOutput]) {
+        deadlines[index] = isUp[index] ? nodes[index].core.nextDeadline : Instant(nanoseconds: .max)
         if nodes[index].keepLog { nodes[index].log.append(contentsOf: outputs) }
         for output in outputs {
             switch output {
