@@ -1,3 +1,4 @@
+import Plumtree
 import ProtocolSupport
 
 /// The metric set the observability contract promises operators, as descriptors.
@@ -62,6 +63,7 @@ public enum MetricContract {
 
     /// Label values the contract fixes for labelled membership metrics; used to pre-fill a registry.
     public static let labelValues: [String: [String]] = [
+        "plumtree_messages_refused_total": PlumtreeCore.refusalReasons,
         "memberlist_members": ["alive", "suspect", "dead", "left"],
         "memberlist_probes_total": ["ack", "nack", "indirect_ack", "timeout"],
         "memberlist_packets_dropped_total": [
@@ -72,6 +74,12 @@ public enum MetricContract {
 
     /// Everything above.
     public static let all: [MetricDescriptor] = plumtree + membership + observability
+
+    /// What a node's registry declares: the Plumtree core's own descriptors (the contract's set plus its
+    /// refusal counter) and the membership metrics. ``NodeMetrics`` adds ``observability``.
+    public static var nodeDescriptors: [MetricDescriptor] {
+        PlumtreeCore.descriptors + membership
+    }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
         MetricDescriptor(name: name, kind: .counter, help: help)

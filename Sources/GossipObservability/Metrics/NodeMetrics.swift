@@ -37,10 +37,10 @@ public final class NodeMetrics: MetricsFactory, Sendable {
         var labelled: Bool
     }
 
-    /// A registry for a node whose cores declare `descriptors` (e.g. the Plumtree core's and the membership
-    /// core's). The observability layer's own metrics (``MetricContract/observability``) are added, and
-    /// `plumtree_health_status` is registered at once.
-    public init(descriptors: [MetricDescriptor]) {
+    /// A registry for a node whose cores declare `descriptors` (by default the Plumtree core's and the
+    /// membership metrics, ``MetricContract/nodeDescriptors``). The observability layer's own metrics
+    /// (``MetricContract/observability``) are added, and `plumtree_health_status` is registered at once.
+    public init(descriptors: [MetricDescriptor] = MetricContract.nodeDescriptors) {
         let registry = PrometheusCollectorRegistry()
         var table: [String: MetricDescriptor] = [:]
         var violations: [String] = []
