@@ -52,16 +52,17 @@ public final class EventLoop: @unchecked Sendable {
     /// Starts a loop on a new thread.
     /// - Throws: ``RuntimeError/system(operation:address:code:name:message:)`` when libuv or the thread cannot start.
     public init(name: String = "gossip-loop") throws(RuntimeError) {
-        self.name = name
-        uvLoop = .allocate(capacity: 1)
-        wakeup = .allocate(capacity: 1)
-        shared = Mutex(SharedState())
+        // The loop is initialised before any stored property, so a failure here leaves no deinit to run.
+        let uvLoop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
         let initStatus = uv_loop_init(uvLoop)
         guard initStatus == 0 else {
             uvLoop.deallocate()
-            wakeup.deallocate()
             throw RuntimeError.from(code: initStatus, operation: "uv_loop_init", address: nil)
         }
+        self.name = name
+        self.uvLoop = uvLoop
+        wakeup = .allocate(capacity: 1)
+        shared = Mutex(SharedState())
         uv_async_init(uvLoop, wakeup, eventLoopWakeup)
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
 
