@@ -6,8 +6,9 @@
 /// read at all (pipelined requests wait in the kernel, and a slow handler is not mistaken for an idle
 /// client). A client that sends faster than it reads its answers is not read either while more than
 /// ``AdminHTTPServerConfiguration/maxPendingWriteBytes`` of answers wait to be sent, so neither side's
-/// backlog grows in the server's memory. After the last answer the connection lingers: it stops writing and discards input until the
-/// client closes or the linger bound is reached, so the client receives the answer before the close.
+/// backlog grows in the server's memory. After the last answer the connection lingers: it stops writing
+/// and discards input until the client closes or the linger bound is reached, so the client receives the
+/// answer before the close.
 final class HTTPServerConnection {
     private enum Mode: Equatable { case idle, request, waiting, writeBlocked, lingering, closed }
 
