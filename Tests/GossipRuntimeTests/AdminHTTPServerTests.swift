@@ -397,4 +397,36 @@ struct AdminHTTPServerTests {
             #expect(final.text == "{\"bytes\":5000}")
         }
     }
+
+    @Test func clientNotReadingItsAnswersIsNotReadEitherAndGetsThemAllInOrder() async throws {
+        var configuration = AdminHTTPServerConfiguration()
+        configuration.maxPendingWriteBytes = 128 * 1024
+        let routes = { (server: AdminHTTPServer) in
+            server.route(.GET, "/big") { request in
+                // 256 KiB whose first line names the request.
+                let tag = "big \(request.query ?? "")\n"
+                return HTTPResponse(body: Array(tag.utf8) + [UInt8](repeating: UInt8(ascii: "z"), count: 256 * 1024 - tag.utf8.count))
+            }
+        }
+        try await withServer(configuration, routes: routes) { server in
+            let address = server.localAddress
+            let result = await runOnDedicatedThread {
+                Result { () throws -> [String] in
+                    let client = try HTTPTestClient(connectingTo: address)
+                    // 48 answers of 256 KiB (12 MiB) are far more than the socket buffers hold.
+                    try client.send((0..<48).map { "GET /big?n=\($0) HTTP/1.1\r\n\r\n" }.joined())
+                    usleep(300_000)
+                    return try (0..<48).map { _ in
+                        let response = try client.readResponse()
+                        guard response.body.count == 256 * 1024 else { throw HTTPTestClientError(description: "short body") }
+                        return String(decoding: response.body.prefix(while: { $0 != 10 }), as: UTF8.self)
+                    }
+                }
+            }
+            #expect(try result.get() == (0..<48).map { "big n=\($0)" })
+            let statistics = try await server.statistics()
+            #expect(statistics.readPausesForWrites >= 1)
+            #expect(statistics.responses == 48)
+        }
+    }
 }

@@ -145,4 +145,23 @@ struct HTTPConnectionCoreTests {
         #expect(small.writes.first?.hasPrefix("HTTP/1.1 413 ") == true)
         #expect(small.closed)
     }
+
+    @Test func writeBudgetHoldsQueuedRequestsUntilTheSocketCatchesUp() {
+        let harness = CoreHarness(router: mixedRouter())
+        let unsent = HTTPTestValue(0)
+        harness.core.writeBudget = 100
+        harness.core.unsentBytes = { unsent.value }
+        harness.send((0..<5).map { "GET /fast?n=\($0) HTTP/1.1\r\n\r\n" }.joined())
+        // Each answer is about 100 bytes: the first goes, then the budget is spent within this pump.
+        #expect(harness.writes.count == 1)
+        #expect(harness.core.hasQueuedRequests)
+        #expect(!harness.core.isIdle)
+        unsent.set(1_000)
+        harness.core.resume(into: &harness.actions)
+        #expect(harness.writes.count == 1)
+        unsent.set(0)
+        for _ in 0..<10 where harness.core.hasQueuedRequests { harness.core.resume(into: &harness.actions) }
+        #expect(harness.writes.map { String(bodyOf($0)) } == (0..<5).map { "fast n=\($0)" })
+        #expect(harness.core.isIdle)
+    }
 }

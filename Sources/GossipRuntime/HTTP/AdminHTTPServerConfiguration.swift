@@ -21,6 +21,9 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
     /// kernel reset the connection and the client could lose the error answer.
     public var lingerTimeout: Duration
     public var lingerMaxBytes: Int
+    /// Answer bytes allowed to wait for a client that is not reading them; beyond this the connection is
+    /// not read until they drain (pipelined requests wait in the kernel, not in the server).
+    public var maxPendingWriteBytes: Int
     /// Whether responses carry a Date field.
     public var sendsDate: Bool
     /// The listen backlog.
@@ -35,6 +38,7 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
         writeTimeout: Duration = .seconds(10),
         lingerTimeout: Duration = .seconds(2),
         lingerMaxBytes: Int = 4 << 20,
+        maxPendingWriteBytes: Int = 1 << 20,
         sendsDate: Bool = true,
         backlog: Int32 = 128
     ) {
@@ -46,6 +50,7 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
         self.writeTimeout = writeTimeout
         self.lingerTimeout = lingerTimeout
         self.lingerMaxBytes = lingerMaxBytes
+        self.maxPendingWriteBytes = maxPendingWriteBytes
         self.sendsDate = sendsDate
         self.backlog = backlog
     }
@@ -63,6 +68,8 @@ public struct AdminHTTPServerStatistics: Sendable, Equatable {
     public var responses = 0
     /// Requests refused, by ``HTTPRequestError/reason`` (`malformed`, `headers_too_large`, ...).
     public var refusals: [String: Int] = [:]
+    /// Times a connection stopped being read because its client was not reading its answers.
+    public var readPausesForWrites = 0
     /// Connections the runtime cut off, by cause: `idle_timeout`, `request_timeout`, `write_timeout`,
     /// `reset`, `other`.
     public var cutOffs: [String: Int] = [:]

@@ -32,6 +32,11 @@ final class HTTPConnectionCore {
     private(set) var refusal: HTTPRequestError?
     /// Requests answered on this connection.
     private(set) var answered = 0
+    /// Answer bytes that may wait unsent before queued requests are left queued; see ``resume(into:)``.
+    var writeBudget = Int.max
+    /// Answer bytes the socket has not sent yet (the owner's count); the core adds what it emits itself.
+    var unsentBytes: () -> Int = { 0 }
+    private var emittedThisPump = 0
 
     init(
         router: HTTPRouter, limits: HTTPRequestLimits, date: @escaping () -> String?,
@@ -46,6 +51,9 @@ final class HTTPConnectionCore {
     /// Whether the connection is between requests: nothing partial read, nothing being answered. The idle
     /// deadline applies only then; a request being answered is bounded by its handler, not by the client.
     var isIdle: Bool { waiting == nil && !parser.hasPartialRequest && parser.queuedRequestCount == 0 }
+
+    /// Whether parsed requests wait to be answered (held back by a deferred answer or the write budget).
+    var hasQueuedRequests: Bool { parser.queuedRequestCount > 0 }
 
     /// Whether a deferred answer is outstanding.
     var isWaitingForHandler: Bool { waiting != nil }
@@ -84,9 +92,17 @@ final class HTTPConnectionCore {
         if waiting == nil { finish(into: &actions) }
     }
 
-    /// Answers queued requests until one is deferred, the queue is empty, or the connection ends.
+    /// Answers queued requests again after ``writeBudget`` held them back and the socket caught up.
+    func resume(into actions: inout [HTTPConnectionAction]) {
+        guard !isClosed else { return }
+        pump(into: &actions)
+    }
+
+    /// Answers queued requests until one is deferred, the queue is empty, the connection ends, or the
+    /// unsent answers exceed the write budget (a client that does not read its answers).
     private func pump(into actions: inout [HTTPConnectionAction]) {
-        while !isClosed, waiting == nil, !draining {
+        emittedThisPump = 0
+        while !isClosed, waiting == nil, !draining, unsentBytes() + emittedThisPump <= writeBudget {
             let request: HTTPRequest
             do {
                 guard let next = try parser.nextRequest() else { return }
@@ -112,7 +128,9 @@ final class HTTPConnectionCore {
     private func send(_ response: HTTPResponse, keepAlive: Bool, head: Bool, into actions: inout [HTTPConnectionAction]) {
         let stayOpen = keepAlive && !draining
         answered += 1
-        actions.append(.write(HTTPResponseSerializer.serialize(response, keepAlive: stayOpen, omitBody: head, date: date())))
+        let bytes = HTTPResponseSerializer.serialize(response, keepAlive: stayOpen, omitBody: head, date: date())
+        emittedThisPump += bytes.count
+        actions.append(.write(bytes))
         if !stayOpen { finish(into: &actions) }
     }
 

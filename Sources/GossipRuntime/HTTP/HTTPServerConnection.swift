@@ -4,10 +4,13 @@
 /// Reading modes: between requests the idle timeout applies; once a request has started it must finish
 /// within the request timeout; while a handler's deferred answer is outstanding the connection is not
 /// read at all (pipelined requests wait in the kernel, and a slow handler is not mistaken for an idle
-/// client). After the last answer the connection lingers: it stops writing and discards input until the
-/// client closes or the linger bound is reached, so the client receives the answer before the close.
+/// client). A client that sends faster than it reads its answers is not read either while more than
+/// ``AdminHTTPServerConfiguration/maxPendingWriteBytes`` of answers wait to be sent, so neither side's
+/// backlog grows in the server's memory. After the last answer the connection lingers: it stops writing
+/// and discards input until the client closes or the linger bound is reached, so the client receives the
+/// answer before the close.
 final class HTTPServerConnection {
-    private enum Mode: Equatable { case idle, request, waiting, lingering, closed }
+    private enum Mode: Equatable { case idle, request, waiting, writeBlocked, lingering, closed }
 
     let id: UInt64
     private let tcp: TCPConnection
@@ -28,6 +31,8 @@ final class HTTPServerConnection {
         self.configuration = configuration
         self.events = events
         core = HTTPConnectionCore(router: router, limits: configuration.limits, date: date, makeDeliverer: makeDeliverer)
+        core.writeBudget = configuration.maxPendingWriteBytes
+        core.unsentBytes = { [weak tcp] in tcp?.pendingWriteBytes ?? 0 }
         tcp.writeTimeout = configuration.writeTimeout
         tcp.onClose = { [weak self] reason in self?.closed(reason) }
         update()
@@ -63,18 +68,37 @@ final class HTTPServerConnection {
             // The client has sent everything; requests already read are still answered.
             peerEnded = true
             if mode == .lingering { tcp.close() } else { update() }
-        case .failed(let reason):
-            events.cutOff(reason)
+        case .failed:
+            // The runtime has closed the connection; `closed` counts the reason.
+            break
         }
+    }
+
+    /// A write reached the kernel: answers held back by the write budget may go now.
+    private func writeFinished() {
+        if mode == .writeBlocked { perform() }
     }
 
     // MARK: acting on the core
 
     private func perform() {
+        // Bounded: each round answers at least one queued request, or stops.
+        for _ in 0...configuration.limits.maxQueuedRequests + 1 {
+            flushActions()
+            guard core.hasQueuedRequests, !core.isWaitingForHandler, !core.isClosed, !tcp.isClosed,
+                tcp.pendingWriteBytes <= configuration.maxPendingWriteBytes
+            else { break }
+            core.resume(into: &actions)
+            if actions.isEmpty { break }
+        }
+        update()
+    }
+
+    private func flushActions() {
         for action in actions {
             switch action {
             case .write(let bytes):
-                tcp.write(bytes)
+                tcp.write(bytes) { [weak self] _ in self?.writeFinished() }
                 events.responded()
             case .writeInterim(let bytes):
                 tcp.write(bytes)
@@ -87,7 +111,6 @@ final class HTTPServerConnection {
             refusalCounted = true
             events.refused(refusal)
         }
-        update()
     }
 
     private var refusalCounted = false
@@ -95,17 +118,27 @@ final class HTTPServerConnection {
     /// Moves the TCP reading to match the core: idle, mid-request, or waiting for a handler.
     private func update() {
         guard mode != .lingering, mode != .closed, !tcp.isClosed else { return }
-        if peerEnded, !core.isWaitingForHandler {
+        if peerEnded, !core.isWaitingForHandler, !core.hasQueuedRequests {
             // Everything complete the client sent has been answered (a partial request never will be),
             // and it will send no more.
             linger()
             return
         }
-        let wanted: Mode = core.isWaitingForHandler ? .waiting : (core.isIdle ? .idle : .request)
+        let wanted: Mode
+        if core.isWaitingForHandler {
+            wanted = .waiting
+        } else if tcp.pendingWriteBytes > configuration.maxPendingWriteBytes {
+            wanted = .writeBlocked
+        } else {
+            wanted = core.isIdle ? .idle : .request
+        }
         guard wanted != mode else { return }
         mode = wanted
         switch wanted {
         case .waiting:
+            tcp.stopReading()
+        case .writeBlocked:
+            events.pausedForWrites()
             tcp.stopReading()
         case .idle, .request:
             let limits = wanted == .idle
@@ -132,6 +165,9 @@ final class HTTPServerConnection {
     }
 
     private func closed(_ reason: RuntimeError?) {
+        // A linger ends by its own bound on purpose; any other reason is a cut-off (timeouts, resets,
+        // failed writes, loop shutdown).
+        if let reason, mode != .lingering { events.cutOff(reason) }
         mode = .closed
         events.closed(id)
     }
@@ -143,6 +179,7 @@ struct HTTPServerEvents {
     var refused: (HTTPRequestError) -> Void
     var cutOff: (RuntimeError) -> Void
     var closed: (UInt64) -> Void
+    var pausedForWrites: () -> Void
 }
 
 /// Half-closes `tcp` once its queued writes are out, then discards input until the peer closes or

@@ -61,7 +61,8 @@ final class HTTPServerState {
             responded: { [weak self] in self?.statistics.responses += 1 },
             refused: { [weak self] error in self?.statistics.refusals[error.reason, default: 0] += 1 },
             cutOff: { [weak self] reason in self?.statistics.cutOffs[Self.label(reason), default: 0] += 1 },
-            closed: { [weak self] id in self?.connectionClosed(id) })
+            closed: { [weak self] id in self?.connectionClosed(id) },
+            pausedForWrites: { [weak self] in self?.statistics.readPausesForWrites += 1 })
         let loop = self.loop
         let bound = self.bound
         let connection = HTTPServerConnection(
