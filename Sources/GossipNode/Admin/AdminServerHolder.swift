@@ -1,8 +1,37 @@
 import GossipRuntime
 import ProtocolSupport
-final class AdminServerHolder: Sendable { var address: SocketAddress? { nil } }
+import Synchronization
+
+/// The node's admin HTTP server, once started, and the address it listens on.
+final class AdminServerHolder: Sendable {
+    private let state = Mutex<(server: AdminHTTPServer?, address: SocketAddress?)>((nil, nil))
+
+    var address: SocketAddress? { state.withLock { $0.address } }
+
+    func set(_ server: AdminHTTPServer, address: SocketAddress) { state.withLock { $0 = (server, address) } }
+
+    func take() -> AdminHTTPServer? { state.withLock { state in defer { state.server = nil }; return state.server } }
+}
+
 extension GossipNode {
+    /// Where the admin HTTP server listens (/metrics, /health, admin API), once started.
     public var adminAddress: SocketAddress? { admin.address }
-    func startAdminServer(on address: SocketAddress) async throws(GossipNodeError) {}
-    func stopAdminServer() async {}
+
+    func startAdminServer(on address: SocketAddress) async throws(GossipNodeError) {
+        let router = HTTPRouter()
+        registerAdminRoutes(on: router, adminIsLoopback: address.isLoopback)
+        do {
+            let server = try await AdminHTTPServer.start(
+                on: loop, configuration: AdminHTTPServerConfiguration(address: address), router: router)
+            admin.set(server, address: server.localAddress)
+        } catch RuntimeError.addressInUse {
+            throw .addressInUse(address)
+        } catch {
+            throw .bindFailed(address, reason: "\(error)")
+        }
+    }
+
+    func stopAdminServer() async {
+        if let server = admin.take() { await server.stop() }
+    }
 }

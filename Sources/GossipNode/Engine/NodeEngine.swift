@@ -223,7 +223,7 @@ final class NodeEngine {
             logger.info("member joined", metadata: ["member": "\(member.name)", "address": "\(member.address)"])
         } else if case .failed(let member) = event {
             logger.warning("member failed", metadata: ["member": "\(member.name)"])
-        } else if case .left(let member) = event {
+        } else if case .left(let member) = event, member.name != configuration.name {
             logger.info("member left", metadata: ["member": "\(member.name)"])
         }
         sink.membershipChanged(MembershipChange(event))
