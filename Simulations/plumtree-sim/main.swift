@@ -1,1 +1,2 @@
-print("plumtree-sim: not yet wired")
+// The cluster simulator's command line; see docs/SIMULATOR.md.
+print("plumtree-sim: scenarios arrive with the protocol cores")
