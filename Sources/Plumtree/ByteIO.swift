@@ -1,0 +1,124 @@
+/// Appends big-endian integers and length-prefixed fields to a byte buffer.
+struct ByteWriter {
+    var bytes: [UInt8]
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    init(prefix: [UInt8], capacity: Int) {
+        bytes = prefix
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    mutating func u8(_ value: UInt8) { bytes.append(value) }
+
+    @inline(__always)
+    mutating func u16(_ value: UInt16) {
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func u32(_ value: UInt32) {
+        u16(UInt16(truncatingIfNeeded: value >> 16))
+        u16(UInt16(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func u64(_ value: UInt64) {
+        u32(UInt32(truncatingIfNeeded: value >> 32))
+        u32(UInt32(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func id(_ id: MessageID) {
+        u64(id.high)
+        u64(id.low)
+    }
+
+    /// A name as one length byte and its UTF-8 (callers guarantee at most 255 bytes).
+    mutating func name(_ name: String) {
+        var name = name
+        name.withUTF8 { utf8 in
+            bytes.append(UInt8(truncatingIfNeeded: utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+}
+
+/// Reads big-endian integers from untrusted bytes; every read checks the remaining length first.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var remaining: Int { bytes.count - offset }
+
+    @inline(__always)
+    mutating func need(_ count: Int, _ field: String) throws(PlumtreeDecodeError) {
+        guard count <= remaining else { throw .truncated(field: field, needed: count, available: remaining) }
+    }
+
+    @inline(__always)
+    mutating func u8(_ field: String) throws(PlumtreeDecodeError) -> UInt8 {
+        try need(1, field)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    @inline(__always)
+    mutating func u16(_ field: String) throws(PlumtreeDecodeError) -> UInt16 {
+        try need(2, field)
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    @inline(__always)
+    mutating func u32(_ field: String) throws(PlumtreeDecodeError) -> UInt32 {
+        try need(4, field)
+        var value: UInt32 = 0
+        for index in offset..<offset + 4 { value = value << 8 | UInt32(bytes[index]) }
+        offset += 4
+        return value
+    }
+
+    @inline(__always)
+    mutating func u64Unchecked() -> UInt64 {
+        var value: UInt64 = 0
+        for index in offset..<offset + 8 { value = value << 8 | UInt64(bytes[index]) }
+        offset += 8
+        return value
+    }
+
+    @inline(__always)
+    mutating func id(_ field: String) throws(PlumtreeDecodeError) -> MessageID {
+        try need(16, field)
+        let high = u64Unchecked()
+        return MessageID(high: high, low: u64Unchecked())
+    }
+
+    /// `count` bytes, copied out; the caller has bounded `count` already.
+    mutating func take(_ count: Int, _ field: String) throws(PlumtreeDecodeError) -> [UInt8] {
+        try need(count, field)
+        defer { offset += count }
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]))
+    }
+
+    /// A length-prefixed UTF-8 name (1...255 bytes); nil when empty or not UTF-8.
+    mutating func name(_ field: String) throws(PlumtreeDecodeError) -> String? {
+        let length = Int(try u8(field))
+        try need(length, field)
+        defer { offset += length }
+        guard length > 0 else { return nil }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+        return String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+    }
+
+    func expectEnd() throws(PlumtreeDecodeError) {
+        guard remaining == 0 else { throw .trailingBytes(remaining) }
+    }
+}

@@ -1,0 +1,101 @@
+import ProtocolSupport
+
+/// A payload kept to answer Grafts and anti-entropy pulls, with how it reached this node.
+struct CachedMessage {
+    var id: MessageID
+    var origin: String
+    /// The round it was delivered with (0 for the node's own broadcasts).
+    var hops: UInt16
+    /// The peer slot it came from (-1 for the node's own); the tree optimization prunes that peer.
+    var from: Int
+    var payload: [UInt8]
+    var traceContext: [UInt8]?
+    var expiresAt: Instant
+}
+
+/// Payloads in arrival order, bounded by a TTL and a capacity; the oldest leaves first either way.
+///
+/// Arrival order equals expiry order (one TTL for all), so a FIFO serves both bounds. Entries live in an
+/// array with a moving head that is compacted now and then; each entry has a sequence number so that
+/// anti-entropy can walk the cache with a cursor.
+struct MessageCache {
+    let capacity: Int
+    let ttl: Duration
+    private var entries: [CachedMessage] = []
+    private var head = 0
+    /// Sequence number of `entries[0]`.
+    private var baseSequence: UInt64 = 0
+    private var index: [MessageID: UInt64] = [:]
+
+    init(capacity: Int, ttl: Duration) {
+        self.capacity = max(1, capacity)
+        self.ttl = ttl
+    }
+
+    var count: Int { entries.count - head }
+
+    /// Sequence number the next inserted entry gets.
+    var endSequence: UInt64 { baseSequence + UInt64(entries.count) }
+    /// Sequence number of the oldest entry held.
+    var startSequence: UInt64 { baseSequence + UInt64(head) }
+
+    var nextExpiry: Instant? { head < entries.count ? entries[head].expiresAt : nil }
+
+    func contains(_ id: MessageID) -> Bool { index[id] != nil }
+
+    func get(_ id: MessageID) -> CachedMessage? {
+        guard let sequence = index[id] else { return nil }
+        return entries[Int(sequence - baseSequence)]
+    }
+
+    /// Changes how `id` is recorded to have arrived (tree optimization).
+    mutating func updateRoute(_ id: MessageID, hops: UInt16, from: Int) {
+        guard let sequence = index[id] else { return }
+        let position = Int(sequence - baseSequence)
+        entries[position].hops = hops
+        entries[position].from = from
+    }
+
+    /// Inserts a message; returns how many older ones it pushed out.
+    @discardableResult
+    mutating func insert(_ message: CachedMessage) -> Int {
+        var evicted = 0
+        while count >= capacity {
+            removeOldest()
+            evicted += 1
+        }
+        index[message.id] = endSequence
+        entries.append(message)
+        return evicted
+    }
+
+    /// Drops entries whose TTL has passed; returns how many.
+    @discardableResult
+    mutating func expire(now: Instant) -> Int {
+        var expired = 0
+        while head < entries.count, entries[head].expiresAt <= now {
+            removeOldest()
+            expired += 1
+        }
+        return expired
+    }
+
+    /// The entry with sequence number `sequence`, if still held.
+    func entry(atSequence sequence: UInt64) -> CachedMessage? {
+        guard sequence >= startSequence, sequence < endSequence else { return nil }
+        return entries[Int(sequence - baseSequence)]
+    }
+
+    private mutating func removeOldest() {
+        index[entries[head].id] = nil
+        // Release the payload now; the slot itself goes at the next compaction.
+        entries[head].payload = []
+        entries[head].traceContext = nil
+        head += 1
+        if head >= 64, head * 2 >= entries.count {
+            entries.removeFirst(head)
+            baseSequence += UInt64(head)
+            head = 0
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Plumtree layer; see docs/ARCHITECTURE.md.

@@ -1,0 +1,113 @@
+/// Tuning of the Plumtree core. Every node of a cluster should run the same values.
+///
+/// Defaults follow the project's configuration reference; `lan`, `wan` and `largeCluster` are starting
+/// points for those deployments.
+public struct PlumtreeConfig: Sendable, Equatable {
+    /// Neighbours that receive the full payload when the overlay is built (`eager_fanout`, default 3).
+    public var eagerFanout: Int = 3
+    /// Neighbours that only receive IHave announcements at first (`lazy_fanout`, default 6).
+    public var lazyFanout: Int = 6
+    /// Queued announcements are flushed at the latest this long after the first one was queued
+    /// (`ihave_interval`, default 100 ms).
+    public var ihaveInterval: Duration = .milliseconds(100)
+    /// A peer's queue is flushed as soon as it holds this many ids (`ihave_batch_size`, default 16). A
+    /// single IHave never carries more than ``PlumtreeMessage/maxIDsPerIHave`` (64) ids.
+    public var ihaveBatchSize: Int = 16
+    /// How long to wait for a payload announced by an IHave before sending a Graft (`graft_timeout`,
+    /// default 500 ms). Also the first retry delay; later retries double it up to ``graftBackoffLimit``.
+    public var graftTimeout: Duration = .milliseconds(500)
+    /// Grafts re-sent (to the next announcer, round robin) after the first before giving up
+    /// (`graft_max_retries`, default 5).
+    public var graftMaxRetries: Int = 5
+    /// The largest delay between two Grafts for one message (default 4 s).
+    public var graftBackoffLimit: Duration = .seconds(4)
+    /// How long a payload stays in the cache to answer Grafts and anti-entropy (`message_cache_ttl`, 60 s).
+    public var messageCacheTTL: Duration = .seconds(60)
+    /// Payloads kept at most; the oldest goes first (`message_cache_max_size`, default 10,000).
+    public var messageCacheMaxSize: Int = 10_000
+    /// How long a delivered id is remembered so that a late copy is not delivered again. Outlives the cache
+    /// (default 180 s).
+    public var seenTTL: Duration = .seconds(180)
+    /// Delivered ids remembered at most (default 50,000).
+    public var seenMaxSize: Int = 50_000
+    /// An IHave announcing a path this many hops shorter than the one the payload took makes the core graft
+    /// the announcer and prune the slower parent (`optimization_threshold`, default 3).
+    public var optimizationThreshold: Int = 3
+    /// Whether that tree optimization runs (default true).
+    public var treeOptimization: Bool = true
+    /// Whether duplicates prune their sender (default true). False turns Plumtree into flooding over the
+    /// overlay: every neighbour is eager and stays so. Only useful as a baseline for measurements.
+    public var pruning: Bool = true
+    /// The largest payload `broadcast` accepts and a Gossip may carry (`max_message_size`, 64 KiB).
+    public var maxMessageSize: Int = 64 * 1024
+    /// The largest trace context a Gossip may carry (default 512 bytes).
+    public var maxTraceContextSize: Int = 512
+    /// Grafts served per peer per second once the burst is used up (default 100).
+    public var graftRatePerSecond: Double = 100
+    /// Grafts a peer may send in a burst before the rate applies (default 200).
+    public var graftBurst: Double = 200
+    /// How often the core offers the ids of its recent messages to a random member (default 1 s).
+    public var antiEntropyInterval: Duration = .seconds(1)
+    /// Bytes of ids one digest carries at most (default 1,024, so 64 ids: one datagram).
+    public var antiEntropyDigestBytes: Int = 1_024
+    /// Payload bytes one peer sends at most in answer to one pull (default 256 KiB).
+    public var antiEntropyPullBytes: Int = 256 * 1024
+    /// Sends whose encoded envelope exceeds this many bytes are marked `preferReliable`, so that the driver
+    /// uses a stream instead of a datagram (default 1,300).
+    public var packetBudget: Int = 1_300
+    /// The overlay never holds more neighbours than this; extra Neighbor requests are refused
+    /// (default 0 = twice `eagerFanout + lazyFanout`).
+    public var maxNeighbours: Int = 0
+
+    /// The defaults listed on each property.
+    public init() {}
+
+    /// One data centre: short timers, fast repair.
+    public static var lan: PlumtreeConfig {
+        var config = PlumtreeConfig()
+        config.ihaveInterval = .milliseconds(50)
+        config.graftTimeout = .milliseconds(200)
+        config.graftBackoffLimit = .seconds(2)
+        config.antiEntropyInterval = .milliseconds(500)
+        return config
+    }
+
+    /// Links across regions: round trips of 100 ms and more, so timers wait longer.
+    public static var wan: PlumtreeConfig {
+        var config = PlumtreeConfig()
+        config.ihaveInterval = .milliseconds(200)
+        config.graftTimeout = .seconds(1)
+        config.graftBackoffLimit = .seconds(8)
+        config.antiEntropyInterval = .seconds(2)
+        config.optimizationThreshold = 4
+        return config
+    }
+
+    /// Hundreds to thousands of nodes: a wider lazy set keeps the overlay connected, bigger batches keep
+    /// announcement traffic down, a bigger cache covers the longer dissemination.
+    public static var largeCluster: PlumtreeConfig {
+        var config = PlumtreeConfig()
+        config.eagerFanout = 4
+        config.lazyFanout = 8
+        config.ihaveBatchSize = 32
+        config.ihaveInterval = .milliseconds(150)
+        config.messageCacheMaxSize = 50_000
+        config.seenMaxSize = 200_000
+        config.optimizationThreshold = 4
+        return config
+    }
+
+    /// The overlay's target size: eager plus lazy fanout.
+    var targetNeighbours: Int { max(1, eagerFanout + lazyFanout) }
+
+    /// The overlay's hard cap.
+    var neighbourCap: Int { maxNeighbours > 0 ? maxNeighbours : 2 * targetNeighbours }
+
+    /// Ids per digest that fit the byte budget (at least 1, at most the wire limit).
+    var digestIDs: Int {
+        min(PlumtreeMessage.maxIDsPerDigest, max(1, (antiEntropyDigestBytes - 3) / MessageID.byteCount))
+    }
+
+    /// Ids per IHave: the batch size clamped to the wire limit.
+    var ihaveIDs: Int { min(PlumtreeMessage.maxIDsPerIHave, max(1, ihaveBatchSize)) }
+}

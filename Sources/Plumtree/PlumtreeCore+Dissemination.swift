@@ -1,0 +1,252 @@
+import ProtocolSupport
+
+// Eager push, lazy push (batched IHave), and the reaction to every message kind.
+
+extension PlumtreeCore {
+    mutating func handle(_ message: PlumtreeMessage, from name: String, now: Instant, into output: inout [PlumtreeOutput]) {
+        let slot = slot(for: name, now: now)
+        switch message {
+        case .gossip(let gossip):
+            onGossip(gossip, from: slot, now: now, into: &output)
+        case .ihave(let announcements):
+            adoptSender(slot, as: .lazy, into: &output)
+            for announcement in announcements { onAnnouncement(announcement, from: slot, now: now, into: &output) }
+        case .graft(let id, _):
+            onGraft(id: id, from: slot, now: now, into: &output)
+        case .prune:
+            adoptSender(slot, as: .lazy, into: &output)
+            demote(slot)
+        case .neighbor(let eagerRequested):
+            onNeighbor(eager: eagerRequested, from: slot, into: &output)
+        case .disconnect:
+            if peers[slot].role != .none {
+                removeNeighbour(slot)
+                refill(into: &output)
+            }
+        case .digest(let ids):
+            onDigest(ids, from: slot, into: &output)
+        case .pull(let ids):
+            onPull(ids, from: slot, into: &output)
+        }
+        releaseIfUnused(slot)
+    }
+
+    mutating func onGossip(_ gossip: PlumtreeMessage.Gossip, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        counters.payloadsReceived += 1
+        guard seen.insert(gossip.id, now: now) else {
+            // A copy of something delivered already: the link it came over is redundant.
+            counters.duplicates += 1
+            metrics.duplicate.increment()
+            if config.pruning, !gossip.isRepair {
+                adoptSender(slot, as: .lazy, into: &output)
+                demote(slot)
+                send(.prune, to: slot, into: &output)
+            }
+            return
+        }
+        counters.delivered += 1
+        metrics.delivered.increment()
+        metrics.messageSize.record(gossip.payload.count)
+        metrics.messageHops.record(Int(gossip.round))
+        if gossip.isRepair { counters.antiEntropyRecovered += 1 }
+
+        let wasMissing = missing.removeValue(forKey: gossip.id)
+        if let wasMissing {
+            metrics.pendingGrafts.record(missing.count)
+            if let first = wasMissing.firstGraftAt {
+                counters.graftSuccesses += 1
+                metrics.graftSuccess.increment()
+                metrics.graftLatency.record(now.duration(since: first).seconds)
+            }
+        }
+        if !gossip.isRepair {
+            // The sender pushes payloads to us, so it is our eager neighbour too (Algorithm 1).
+            if peers[slot].role == .none { adoptSender(slot, as: .eager, into: &output) } else { promote(slot, into: &output) }
+        }
+        storeInCache(CachedMessage(
+            id: gossip.id, origin: gossip.origin, hops: gossip.round, from: gossip.isRepair ? -1 : slot,
+            payload: gossip.payload, traceContext: gossip.traceContext, expiresAt: now + config.messageCacheTTL
+        ))
+        output.append(.deliver(DeliveredMessage(
+            id: gossip.id, origin: gossip.origin, hops: Int(gossip.round), payload: gossip.payload,
+            traceContext: gossip.traceContext
+        )))
+        let next = gossip.round == .max ? gossip.round : gossip.round + 1
+        eagerPush(id: gossip.id, round: next, origin: gossip.origin, traceContext: gossip.traceContext, payload: gossip.payload, except: slot, into: &output)
+        lazyPush(id: gossip.id, round: next, except: slot, now: now, into: &output)
+
+        // Tree optimization for announcements that came before the payload.
+        if let wasMissing, !gossip.isRepair, let best = wasMissing.announcers.min(by: { $0.round < $1.round }) {
+            optimize(id: gossip.id, receivedRound: gossip.round, announcer: best.peer, announcedRound: best.round, parent: slot, into: &output)
+        }
+    }
+
+    mutating func onAnnouncement(_ announcement: PlumtreeMessage.Announcement, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        if seen.contains(announcement.id) {
+            // Tree optimization for announcements that come after the payload (the usual order, since
+            // announcements wait for a batch).
+            if let cached = cache.get(announcement.id), cached.from >= 0 {
+                optimize(id: announcement.id, receivedRound: cached.hops, announcer: slot, announcedRound: announcement.round, parent: cached.from, into: &output)
+            }
+            return
+        }
+        if var entry = missing[announcement.id] {
+            if entry.announcers.count < MissingMessage.maxAnnouncers, !entry.announcers.contains(where: { $0.peer == slot }) {
+                entry.announcers.append((slot, announcement.round))
+                missing[announcement.id] = entry
+            }
+            return
+        }
+        let deadline = now + config.graftTimeout
+        missing[announcement.id] = MissingMessage(announcers: [(slot, announcement.round)], deadline: deadline)
+        graftTimers.push(deadline, announcement.id)
+        metrics.pendingGrafts.record(missing.count)
+    }
+
+    /// If `announcer` offers a path at least `optimization_threshold` hops shorter than the one the payload
+    /// took through `parent`, make the announcer our eager link and prune the parent.
+    mutating func optimize(id: MessageID, receivedRound: UInt16, announcer: Int, announcedRound: UInt16, parent: Int, into output: inout [PlumtreeOutput]) {
+        guard config.treeOptimization, config.pruning, announcer != parent,
+              Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
+              peers[announcer].role != .eager, peers[announcer].role != .none || peers[announcer].isMember
+        else { return }
+        send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)
+        counters.graftsSent += 1
+        metrics.graftSent.increment()
+        promote(announcer, into: &output)
+        if peers[parent].role == .eager {
+            demote(parent)
+            send(.prune, to: parent, into: &output)
+        }
+        cache.updateRoute(id, hops: announcedRound, from: announcer)
+    }
+
+    mutating func onGraft(id: MessageID?, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        // Per-peer token bucket: a peer cannot make us send payloads faster than the configured rate.
+        var record = peers[slot]
+        let refill = now.duration(since: record.tokensAt).seconds * config.graftRatePerSecond
+        record.graftTokens = min(config.graftBurst, record.graftTokens + refill)
+        record.tokensAt = now
+        guard record.graftTokens >= 1 else {
+            peers[slot] = record
+            countRefusal("graft_rate_limited")
+            return
+        }
+        record.graftTokens -= 1
+        peers[slot] = record
+        promote(slot, into: &output)
+        guard let id, let cached = cache.get(id) else { return }
+        sendPayload(cached, isRepair: false, to: slot, into: &output)
+    }
+
+    mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, into output: inout [PlumtreeOutput]) {
+        let role: PeerRole = (eagerRequested || !config.pruning) ? .eager : .lazy
+        switch peers[slot].role {
+        case .none:
+            guard eager.count + lazy.count < config.neighbourCap else {
+                send(.disconnect, to: slot, into: &output)
+                return
+            }
+            addNeighbour(slot, role: role, announce: false, into: &output)
+        case .lazy where role == .eager:
+            promote(slot, into: &output)
+        case .eager where role == .lazy:
+            demote(slot)
+        default:
+            break
+        }
+    }
+
+    // MARK: - Pushing
+
+    /// Sends the payload to every eager neighbour but `except`, encoding it once for all of them.
+    mutating func eagerPush(
+        id: MessageID, round: UInt16, origin: String, traceContext: [UInt8]?, payload: [UInt8], except: Int,
+        into output: inout [PlumtreeOutput]
+    ) {
+        guard eager.count > (eager.contains(except) ? 1 : 0) else { return }
+        var writer = ByteWriter(prefix: header, capacity: header.count + 32 + origin.utf8.count + payload.count + (traceContext?.count ?? 0))
+        PlumtreeMessage.encodeGossip(
+            id: id, round: round, origin: origin, isRepair: false, traceContext: traceContext, payload: payload, into: &writer
+        )
+        let bytes = writer.bytes
+        let reliable = bytes.count > config.packetBudget
+        var sent = 0
+        for slot in eager where slot != except {
+            output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: reliable))
+            sent += 1
+        }
+        metrics.gossipSent.increment(by: sent)
+    }
+
+    /// Queues an announcement for every lazy neighbour but `except`.
+    mutating func lazyPush(id: MessageID, round: UInt16, except: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        guard !lazy.isEmpty else { return }
+        let batch = config.ihaveIDs
+        var queued = 0
+        for slot in lazy where slot != except {
+            peers[slot].queue.append(PlumtreeMessage.Announcement(id: id, round: round))
+            queued += 1
+            if peers[slot].queue.count >= batch {
+                ihaveQueued += queued
+                queued = 0
+                flushAnnouncements(of: slot, into: &output)
+            }
+        }
+        ihaveQueued += queued
+        if ihaveQueued > 0, ihaveFlushAt == nil { ihaveFlushAt = now + config.ihaveInterval }
+        if ihaveQueued == 0 { ihaveFlushAt = nil }
+        metrics.ihaveQueueSize.record(ihaveQueued)
+    }
+
+    /// Sends a peer's queued announcements, at most 64 per IHave.
+    mutating func flushAnnouncements(of slot: Int, into output: inout [PlumtreeOutput]) {
+        let queue = peers[slot].queue
+        guard !queue.isEmpty else { return }
+        var start = 0
+        while start < queue.count {
+            let end = min(queue.count, start + PlumtreeMessage.maxIDsPerIHave)
+            var writer = ByteWriter(prefix: header, capacity: header.count + 2 + (end - start) * 18)
+            writer.u8(PlumtreeMessage.Kind.ihave.rawValue)
+            writer.u8(UInt8(end - start))
+            for announcement in queue[start..<end] {
+                writer.id(announcement.id)
+                writer.u16(announcement.round)
+            }
+            output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+            metrics.ihaveSent.increment()
+            metrics.ihaveBatchSize.record(end - start)
+            start = end
+        }
+        ihaveQueued -= queue.count
+        peers[slot].queue.removeAll(keepingCapacity: true)
+        if ihaveQueued == 0 { ihaveFlushAt = nil }
+    }
+
+    mutating func flushAllAnnouncements(into output: inout [PlumtreeOutput]) {
+        for slot in lazy + eager where !peers[slot].queue.isEmpty {
+            flushAnnouncements(of: slot, into: &output)
+        }
+        ihaveFlushAt = nil
+        metrics.ihaveQueueSize.record(ihaveQueued)
+    }
+
+    /// Sends a cached payload to one peer, one hop further than it reached us.
+    mutating func sendPayload(_ cached: CachedMessage, isRepair: Bool, to slot: Int, into output: inout [PlumtreeOutput]) {
+        var writer = ByteWriter(prefix: header, capacity: header.count + 32 + cached.origin.utf8.count + cached.payload.count)
+        PlumtreeMessage.encodeGossip(
+            id: cached.id, round: cached.hops == .max ? .max : cached.hops + 1, origin: cached.origin, isRepair: isRepair,
+            traceContext: cached.traceContext, payload: cached.payload, into: &writer
+        )
+        output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+        metrics.gossipSent.increment()
+    }
+
+    /// Sends a control message to one peer.
+    mutating func send(_ message: PlumtreeMessage, to slot: Int, into output: inout [PlumtreeOutput]) {
+        var writer = ByteWriter(prefix: header, capacity: header.count + 24)
+        message.encode(into: &writer)
+        output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+        if case .prune = message { metrics.pruneSent.increment() }
+    }
+}

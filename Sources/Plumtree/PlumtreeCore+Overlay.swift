@@ -1,0 +1,179 @@
+import ProtocolSupport
+
+// The overlay: which members are neighbours, and whether eager or lazy.
+//
+// Each node keeps eager_fanout + lazy_fanout neighbours chosen uniformly at random from the members that
+// advertise Plumtree. Membership reports members one by one and in an order the node does not choose, so
+// the choice is a reservoir sample: the k-th member replaces a random neighbour with probability
+// target/k. A Neighbor message makes the relation symmetric (the other side mirrors it, up to a hard cap of
+// twice the target, beyond which it answers Disconnect); a node receiving protocol traffic from a member
+// that is not its neighbour adds it. A neighbour that fails, leaves or disconnects is replaced by a random
+// member that is not a neighbour yet, as an eager one (the paper's NeighborUp), so the tree regrows over it
+// and duplicates prune the excess. Random regular-ish graphs of degree >= 9 stay connected with high
+// probability, and the refill keeps the degree up through churn: HyParView's active view without its
+// passive view, since membership already knows every member.
+
+extension PlumtreeCore {
+    /// Membership reports `name` alive. Only members whose `plumtree` tag carries our protocol version
+    /// (`advertisesPlumtree`) become candidates; anything else (a plain serf agent) is never a neighbour.
+    /// A member whose tag disappeared is treated as down.
+    public mutating func memberUp(_ name: String, advertisesPlumtree: Bool, now: Instant, into output: inout [PlumtreeOutput]) {
+        guard name != localID, !name.isEmpty, name.utf8.count <= PlumtreeMessage.maxNameBytes else { return }
+        guard advertisesPlumtree else {
+            if slotByName[name] != nil { memberDown(name, now: now, into: &output) }
+            return
+        }
+        let slot = slot(for: name, now: now)
+        guard !peers[slot].isMember else { return }
+        peers[slot].isMember = true
+        members.append(slot)
+        guard peers[slot].role == .none else { return }
+        let size = eager.count + lazy.count
+        if size < config.targetNeighbours {
+            let role: PeerRole = (!config.pruning || eager.count < config.eagerFanout) ? .eager : .lazy
+            addNeighbour(slot, role: role, announce: true, into: &output)
+        } else if Int(random.next() % UInt64(members.count)) < config.targetNeighbours {
+            // Reservoir step: take the newcomer's place for a random current neighbour.
+            let all = eager + lazy
+            let victim = all[Int(random.next() % UInt64(all.count))]
+            let role = peers[victim].role
+            removeNeighbour(victim)
+            send(.disconnect, to: victim, into: &output)
+            addNeighbour(slot, role: role, announce: true, into: &output)
+            releaseIfUnused(victim)
+        }
+    }
+
+    /// Membership reports `name` failed or gone. It leaves the overlay and the lists of announcers, and a
+    /// random member takes its place.
+    public mutating func memberDown(_ name: String, now: Instant, into output: inout [PlumtreeOutput]) {
+        guard let slot = slotByName[name] else { return }
+        if peers[slot].isMember {
+            peers[slot].isMember = false
+            if let position = members.firstIndex(of: slot) { members.remove(at: position) }
+        }
+        // "The record of IHAVE messages sent from failed members is deleted from the missing history."
+        for id in missing.keys.sorted() {
+            missing[id]?.announcers.removeAll { $0.peer == slot }
+        }
+        if peers[slot].role != .none {
+            removeNeighbour(slot)
+            refill(into: &output)
+        }
+        releaseIfUnused(slot)
+    }
+
+    // MARK: - Internals
+
+    /// The slot for `name`, created when new.
+    mutating func slot(for name: String, now: Instant) -> Int {
+        if let slot = slotByName[name] { return slot }
+        let record = PeerRecord(name: name, graftBurst: config.graftBurst, now: now)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            peers[free] = record
+            slot = free
+        } else {
+            peers.append(record)
+            slot = peers.count - 1
+        }
+        slotByName[name] = slot
+        return slot
+    }
+
+    /// Forgets a peer that is neither a member nor a neighbour, so that names seen once do not pile up.
+    mutating func releaseIfUnused(_ slot: Int) {
+        guard !peers[slot].isMember, peers[slot].role == .none else { return }
+        for (id, entry) in missing where entry.announcers.contains(where: { $0.peer == slot }) {
+            missing[id]?.announcers.removeAll { $0.peer == slot }
+        }
+        slotByName[peers[slot].name] = nil
+        peers[slot] = PeerRecord(name: "", graftBurst: 0, now: .zero)
+        freeSlots.append(slot)
+    }
+
+    mutating func addNeighbour(_ slot: Int, role: PeerRole, announce: Bool, into output: inout [PlumtreeOutput]) {
+        guard peers[slot].role == .none, role != .none else { return }
+        peers[slot].role = role
+        if role == .eager { eager.append(slot) } else { lazy.append(slot) }
+        metrics.peerAdded.increment()
+        updateOverlayGauges()
+        if announce { send(.neighbor(eager: role == .eager), to: slot, into: &output) }
+    }
+
+    mutating func removeNeighbour(_ slot: Int) {
+        switch peers[slot].role {
+        case .none: return
+        case .eager: if let position = eager.firstIndex(of: slot) { eager.remove(at: position) }
+        case .lazy: if let position = lazy.firstIndex(of: slot) { lazy.remove(at: position) }
+        }
+        peers[slot].role = .none
+        if !peers[slot].queue.isEmpty {
+            ihaveQueued -= peers[slot].queue.count
+            peers[slot].queue.removeAll()
+            metrics.ihaveQueueSize.record(ihaveQueued)
+            if ihaveQueued == 0 { ihaveFlushAt = nil }
+        }
+        metrics.peerRemoved.increment()
+        updateOverlayGauges()
+    }
+
+    /// Lazy -> eager (or a non-neighbour straight to eager).
+    mutating func promote(_ slot: Int, into output: inout [PlumtreeOutput]) {
+        switch peers[slot].role {
+        case .eager: return
+        case .none:
+            guard eager.count + lazy.count < config.neighbourCap else { return }
+            addNeighbour(slot, role: .eager, announce: false, into: &output)
+        case .lazy:
+            if let position = lazy.firstIndex(of: slot) { lazy.remove(at: position) }
+            peers[slot].role = .eager
+            eager.append(slot)
+            metrics.promotions.increment()
+            updateOverlayGauges()
+        }
+    }
+
+    /// Eager -> lazy.
+    mutating func demote(_ slot: Int) {
+        guard peers[slot].role == .eager else { return }
+        if let position = eager.firstIndex(of: slot) { eager.remove(at: position) }
+        peers[slot].role = .lazy
+        lazy.append(slot)
+        metrics.demotions.increment()
+        updateOverlayGauges()
+    }
+
+    /// The symmetric rule: traffic from a member that is not a neighbour makes it one (as `role`).
+    mutating func adoptSender(_ slot: Int, as role: PeerRole, into output: inout [PlumtreeOutput]) {
+        guard peers[slot].role == .none, peers[slot].isMember, eager.count + lazy.count < config.neighbourCap else { return }
+        addNeighbour(slot, role: config.pruning ? role : .eager, announce: false, into: &output)
+    }
+
+    /// Tops the overlay up to its target with random members that are not neighbours yet, as eager peers.
+    mutating func refill(into output: inout [PlumtreeOutput]) {
+        while eager.count + lazy.count < config.targetNeighbours {
+            guard let slot = randomMember(excludingNeighbours: true) else { return }
+            addNeighbour(slot, role: .eager, announce: true, into: &output)
+        }
+    }
+
+    /// A uniformly random member (one that is not a neighbour yet when `excludingNeighbours`), or nil.
+    mutating func randomMember(excludingNeighbours: Bool) -> Int? {
+        guard !members.isEmpty else { return nil }
+        // A few blind draws find one quickly when most members qualify; the scan settles the rest.
+        for _ in 0..<8 {
+            let slot = members[Int(random.next() % UInt64(members.count))]
+            if !excludingNeighbours || peers[slot].role == .none { return slot }
+        }
+        let candidates = members.filter { !excludingNeighbours || peers[$0].role == .none }
+        guard !candidates.isEmpty else { return nil }
+        return candidates[Int(random.next() % UInt64(candidates.count))]
+    }
+
+    mutating func updateOverlayGauges() {
+        metrics.eagerPeers.record(eager.count)
+        metrics.lazyPeers.record(lazy.count)
+        metrics.totalPeers.record(eager.count + lazy.count)
+    }
+}

@@ -1,0 +1,222 @@
+import CoreMetrics
+import ProtocolSupport
+
+/// The Plumtree broadcast protocol as a state machine that does no I/O.
+///
+/// Every input is a method call carrying the current time; outputs (sends and deliveries) are appended to
+/// a buffer the caller owns. The driver calls ``handleTimeout(now:into:)`` once `now >= nextDeadline`.
+///
+/// ```swift
+/// var core = PlumtreeCore(config: .init(), localID: "node-1", seed: 42, metrics: factory, now: t0)
+/// core.memberUp("node-2", advertisesPlumtree: true, now: t, into: &out)
+/// let id = try core.broadcast(payload, now: t, into: &out)
+/// try core.receive(envelope: bytes, now: t, into: &out)
+/// ```
+///
+/// The protocol follows Leitão, Pereira and Rodrigues, "Epidemic Broadcast Trees" (SRDS 2007, with the
+/// 2019 correction of Algorithm 1), over an overlay chosen from membership (see docs/PROTOCOL.md), with
+/// periodic anti-entropy so that partitions heal.
+public struct PlumtreeCore {
+    /// This node's name, as membership knows it.
+    public let localID: String
+    public let config: PlumtreeConfig
+
+    var random: SeededRandom
+    let metrics: PlumtreeMetrics
+    /// The envelope header every send starts with: marker, version, this node's name.
+    let header: [UInt8]
+    let limits: PlumtreeDecodeLimits
+
+    /// Everything known about a peer, by slot; slots of forgotten peers are reused.
+    var peers: [PeerRecord] = []
+    var slotByName: [String: Int] = [:]
+    var freeSlots: [Int] = []
+    /// The overlay: eager and lazy neighbours, in the order they took that role.
+    var eager: [Int] = []
+    var lazy: [Int] = []
+    /// Members that advertise Plumtree, in the order membership reported them.
+    var members: [Int] = []
+
+    var cache: MessageCache
+    var seen: SeenSet
+    var missing: [MessageID: MissingMessage] = [:]
+    var graftTimers = DeadlineHeap()
+
+    /// Announcements queued across all peers, and when they must go out at the latest.
+    var ihaveQueued = 0
+    var ihaveFlushAt: Instant?
+
+    var nextAntiEntropyAt: Instant
+    /// Anti-entropy walks the cache by sequence number, a window per exchange.
+    var antiEntropyCursor: UInt64 = 0
+
+    var counters = Counters()
+
+    struct Counters {
+        var graftSuccesses: UInt64 = 0
+        var graftFailures: UInt64 = 0
+        var graftsSent: UInt64 = 0
+        var delivered: UInt64 = 0
+        var duplicates: UInt64 = 0
+        var payloadsReceived: UInt64 = 0
+        var refused: UInt64 = 0
+        var antiEntropyRecovered: UInt64 = 0
+    }
+
+    /// Creates a core for `localID`.
+    ///
+    /// - Parameters:
+    ///   - config: tuning; the same on every node.
+    ///   - localID: this node's name (1...255 UTF-8 bytes; longer names are cut at a character boundary).
+    ///   - seed: seeds every random choice (message ids, neighbours, anti-entropy partners). Mixed with
+    ///     `localID`, so nodes handed one seed still differ. Give a fresh seed on every start.
+    ///   - metrics: the factory every metric object is created from, once.
+    ///   - now: the current time.
+    public init(config: PlumtreeConfig, localID: String, seed: UInt64, metrics factory: MetricsFactory, now: Instant) {
+        var name = localID
+        while name.utf8.count > PlumtreeMessage.maxNameBytes { name.removeLast() }
+        if name.isEmpty { name = "?" }
+        self.localID = name
+        self.config = config
+        var nameHash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { nameHash = (nameHash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        self.random = SeededRandom(seed: seed ^ nameHash)
+        self.metrics = PlumtreeMetrics(factory: factory)
+        self.header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
+        self.limits = PlumtreeDecodeLimits(config)
+        self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL)
+        self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.seenTTL)
+        self.nextAntiEntropyAt = now + config.antiEntropyInterval
+        metrics.cacheCapacity.record(cache.capacity)
+        metrics.cacheSize.record(0)
+        metrics.eagerPeers.record(0)
+        metrics.lazyPeers.record(0)
+        metrics.totalPeers.record(0)
+        metrics.ihaveQueueSize.record(0)
+        metrics.pendingGrafts.record(0)
+    }
+
+    /// When the driver must call ``handleTimeout(now:into:)`` next.
+    public var nextDeadline: Instant? {
+        var deadline = nextAntiEntropyAt
+        if let at = ihaveFlushAt, at < deadline { deadline = at }
+        if let at = graftTimers.min, at < deadline { deadline = at }
+        if let at = cache.nextExpiry, at < deadline { deadline = at }
+        if let at = seen.nextExpiry, at < deadline { deadline = at }
+        return deadline
+    }
+
+    /// Broadcasts `payload` to every node; returns its id.
+    ///
+    /// The payload goes to eager neighbours at once and is announced to lazy ones; it stays in the cache for
+    /// Grafts and anti-entropy. The node does not deliver its own broadcast to itself.
+    /// - Throws: ``PlumtreeBroadcastError/payloadTooLarge(size:limit:)`` above `max_message_size`.
+    @discardableResult
+    public mutating func broadcast(
+        _ payload: [UInt8], traceContext: [UInt8]? = nil, now: Instant, into output: inout [PlumtreeOutput]
+    ) throws(PlumtreeBroadcastError) -> MessageID {
+        guard payload.count <= config.maxMessageSize else {
+            throw .payloadTooLarge(size: payload.count, limit: config.maxMessageSize)
+        }
+        if let traceContext, traceContext.count > config.maxTraceContextSize {
+            throw .traceContextTooLarge(size: traceContext.count, limit: config.maxTraceContextSize)
+        }
+        var id = MessageID(drawingFrom: &random)
+        while seen.contains(id) { id = MessageID(drawingFrom: &random) }
+        seen.insert(id, now: now)
+        metrics.broadcast.increment()
+        metrics.messageSize.record(payload.count)
+        storeInCache(CachedMessage(
+            id: id, origin: localID, hops: 0, from: -1, payload: payload, traceContext: traceContext,
+            expiresAt: now + config.messageCacheTTL
+        ))
+        eagerPush(id: id, round: 1, origin: localID, traceContext: traceContext, payload: payload, except: -1, into: &output)
+        lazyPush(id: id, round: 1, except: -1, now: now, into: &output)
+        return id
+    }
+
+    /// Handles a user message body received from the network: a ``PlumtreeEnvelope``.
+    ///
+    /// - Throws: the reason the bytes were refused; the refusal is already counted and nothing changed.
+    public mutating func receive(envelope bytes: [UInt8], now: Instant, into output: inout [PlumtreeOutput]) throws(PlumtreeDecodeError) {
+        let envelope: PlumtreeEnvelope
+        do throws(PlumtreeDecodeError) {
+            envelope = try PlumtreeEnvelope(decoding: bytes)
+        } catch {
+            countRefusal(error.reason)
+            throw error
+        }
+        try receive(from: envelope.sender, message: envelope.message, now: now, into: &output)
+    }
+
+    /// Handles one Plumtree message (type byte and body) from the node named `peer`.
+    ///
+    /// - Throws: the reason the bytes were refused; the refusal is already counted and nothing changed.
+    public mutating func receive(
+        from peer: String, message bytes: ArraySlice<UInt8>, now: Instant, into output: inout [PlumtreeOutput]
+    ) throws(PlumtreeDecodeError) {
+        let message: PlumtreeMessage
+        do throws(PlumtreeDecodeError) {
+            guard peer != localID else { throw .fromSelf }
+            let limits = self.limits
+            let result = bytes.withUnsafeBytes { raw -> Result<PlumtreeMessage, PlumtreeDecodeError> in
+                var reader = ByteReader(raw)
+                do throws(PlumtreeDecodeError) {
+                    return .success(try PlumtreeMessage.decode(&reader, limits: limits))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            message = try result.get()
+        } catch {
+            countRefusal(error.reason)
+            throw error
+        }
+        handle(message, from: peer, now: now, into: &output)
+    }
+
+    /// Runs every timer due at `now`: Grafts and their retries, IHave flushes, cache expiry, anti-entropy.
+    public mutating func handleTimeout(now: Instant, into output: inout [PlumtreeOutput]) {
+        fireGraftTimers(now: now, into: &output)
+        if let at = ihaveFlushAt, at <= now { flushAllAnnouncements(into: &output) }
+        if cache.expire(now: now) > 0 { metrics.cacheSize.record(cache.count) }
+        seen.expire(now: now)
+        if nextAntiEntropyAt <= now {
+            startAntiEntropy(into: &output)
+            // A jitter of up to a tenth of the interval keeps nodes from exchanging in lockstep.
+            let jitter = Duration.nanoseconds(Int64(random.next() % UInt64(max(1, config.antiEntropyInterval.nanosecondsClamped / 10))))
+            nextAntiEntropyAt = now + config.antiEntropyInterval + jitter
+        }
+    }
+
+    /// A read-only view for health reports.
+    public var snapshot: PlumtreeSnapshot {
+        PlumtreeSnapshot(
+            eagerPeers: eager.map { peers[$0].name },
+            lazyPeers: lazy.map { peers[$0].name },
+            knownMembers: members.count,
+            cacheSize: cache.count,
+            cacheCapacity: cache.capacity,
+            pendingGrafts: missing.count,
+            ihaveQueueSize: ihaveQueued,
+            graftSuccesses: counters.graftSuccesses,
+            graftFailures: counters.graftFailures,
+            graftsSent: counters.graftsSent,
+            delivered: counters.delivered,
+            duplicates: counters.duplicates,
+            payloadsReceived: counters.payloadsReceived,
+            refused: counters.refused,
+            antiEntropyRecovered: counters.antiEntropyRecovered
+        )
+    }
+
+    mutating func countRefusal(_ reason: String) {
+        counters.refused += 1
+        metrics.refused[reason]?.increment()
+    }
+
+    mutating func storeInCache(_ message: CachedMessage) {
+        cache.insert(message)
+        metrics.cacheSize.record(cache.count)
+    }
+}

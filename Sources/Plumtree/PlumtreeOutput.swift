@@ -1,0 +1,82 @@
+/// What the core asks its driver to do; appended to a buffer the driver owns and drains.
+public enum PlumtreeOutput: Sendable, Equatable {
+    /// Send `bytes` to the node named `to`. `bytes` is a complete ``PlumtreeEnvelope`` (marker, sender,
+    /// message), ready to be the body of a memberlist user message. `preferReliable` is set when the
+    /// envelope exceeds ``PlumtreeConfig/packetBudget``: use a stream rather than a datagram.
+    /// Several sends of one broadcast share one byte buffer.
+    case send(to: String, bytes: [UInt8], preferReliable: Bool)
+    /// Hand a message to the application. Happens once per message per node, never for the node's own
+    /// broadcasts.
+    case deliver(DeliveredMessage)
+}
+
+/// A broadcast as the application receives it.
+public struct DeliveredMessage: Sendable, Equatable {
+    public var id: MessageID
+    /// The node that broadcast it.
+    public var origin: String
+    /// Hops it travelled to reach this node (1 = straight from the origin): its Plumtree round.
+    public var hops: Int
+    public var payload: [UInt8]
+    /// The trace context the origin attached, if any.
+    public var traceContext: [UInt8]?
+
+    public init(id: MessageID, origin: String, hops: Int, payload: [UInt8], traceContext: [UInt8]? = nil) {
+        self.id = id
+        self.origin = origin
+        self.hops = hops
+        self.payload = payload
+        self.traceContext = traceContext
+    }
+}
+
+/// Why `broadcast` refused a payload.
+public enum PlumtreeBroadcastError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The payload exceeds `max_message_size`.
+    case payloadTooLarge(size: Int, limit: Int)
+    /// The trace context exceeds `maxTraceContextSize`.
+    case traceContextTooLarge(size: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .payloadTooLarge(let size, let limit):
+            "payload of \(size) bytes exceeds max_message_size (\(limit) bytes): split it, or raise max_message_size on every node"
+        case .traceContextTooLarge(let size, let limit):
+            "trace context of \(size) bytes exceeds the limit of \(limit) bytes"
+        }
+    }
+}
+
+/// A read-only view of the core for health reports and tests.
+public struct PlumtreeSnapshot: Sendable, Equatable {
+    /// Eager neighbours, in the order they became eager.
+    public var eagerPeers: [String]
+    /// Lazy neighbours, in the order they became lazy.
+    public var lazyPeers: [String]
+    /// Members advertising Plumtree that membership reported up.
+    public var knownMembers: Int
+    public var cacheSize: Int
+    public var cacheCapacity: Int
+    /// Missing messages waiting for a Graft answer.
+    public var pendingGrafts: Int
+    /// Announcements waiting for the next IHave flush.
+    public var ihaveQueueSize: Int
+    /// Cumulative: grafted messages that arrived. Health computes windowed ratios from differences.
+    public var graftSuccesses: UInt64
+    /// Cumulative: missing messages given up on after the last retry.
+    public var graftFailures: UInt64
+    /// Cumulative: Grafts sent, retries included.
+    public var graftsSent: UInt64
+    /// Cumulative: messages delivered to the application.
+    public var delivered: UInt64
+    /// Cumulative: payload copies received for messages already delivered.
+    public var duplicates: UInt64
+    /// Cumulative: Gossip (payload) messages received, duplicates included.
+    public var payloadsReceived: UInt64
+    /// Cumulative: messages refused (malformed, from self, over a rate limit).
+    public var refused: UInt64
+    /// Cumulative: messages recovered through anti-entropy.
+    public var antiEntropyRecovered: UInt64
+
+    public var totalPeers: Int { eagerPeers.count + lazyPeers.count }
+}
