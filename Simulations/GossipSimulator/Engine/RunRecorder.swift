@@ -31,10 +31,15 @@ public final class RunRecorder {
         public var observer: NodeID
         public var member: NodeID
         public var state: ObservedMemberState
+        /// False when the member's process was running and reachable from the observer both ways: the
+        /// observation was wrong (a false suspicion or a false death).
+        public var genuine: Bool
     }
 
     private(set) var messages: [UInt64: MessageRecord] = [:]
     private(set) var messageOrder: [UInt64] = []
+    /// When each message was last delivered anywhere.
+    public private(set) var lastDelivery: [UInt64: Instant] = [:]
     public private(set) var latency = LatencyHistogram()
     public private(set) var faults: [FaultEvent] = []
     public private(set) var stateObservations: [StateObservation] = []
@@ -79,11 +84,16 @@ public final class RunRecorder {
             record.deliveredCount += 1
             record.maxHops = max(record.maxHops, hops)
             latency.record(now.duration(since: record.time))
+            lastDelivery[message] = now
             messages[message] = record
         case .memberState(let member, let state):
-            guard state != .alive else { return }
-            stateObservations.append(StateObservation(time: now, observer: node, member: member, state: state))
+            recordState(member: member, state: state, observer: node, genuine: true, now: now)
         }
+    }
+
+    func recordState(member: NodeID, state: ObservedMemberState, observer: NodeID, genuine: Bool, now: Instant) {
+        guard state != .alive else { return }
+        stateObservations.append(StateObservation(time: now, observer: observer, member: member, state: state, genuine: genuine))
     }
 
     func fault(_ kind: FaultEvent.Kind, _ nodes: [NodeID], at time: Instant, _ detail: String = "") {

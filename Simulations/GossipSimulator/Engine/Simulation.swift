@@ -372,7 +372,22 @@ public final class Simulation<Node: SimulatedNode> {
         afterCall(index)
     }
 
+    /// Counter totals of node lives that ended (crash, stop), so cluster-wide totals survive restarts.
+    public private(set) var retiredTotals: [String: Double] = [:]
+
+    /// The sum of every series named `name` over every node life, running or ended.
+    public func clusterTotal(_ name: String) -> Double {
+        var sum = retiredTotals[name] ?? 0
+        for slot in slots { sum += slot.registry?.total(name) ?? 0 }
+        return sum
+    }
+
     private func halt(_ index: Int, as state: NodeState) {
+        if let registry = slots[index].registry {
+            for metric in registry.metrics where metric.kind == .counter {
+                retiredTotals[metric.name, default: 0] += metric.value
+            }
+        }
         slots[index].node = nil
         slots[index].registry = nil
         slots[index].state = state
@@ -407,6 +422,13 @@ public final class Simulation<Node: SimulatedNode> {
         let from = NodeID(index)
         let life = slots[index].life
         for observation in io.observations {
+            if case .memberState(let member, let state) = observation, state != .alive, member.index < slots.count {
+                // Judged now, while the engine still knows whether the member was really gone.
+                let genuine = slots[member.index].state != .running || !topology.canReach(from: index, to: member.index)
+                    || !topology.canReach(from: member.index, to: index)
+                recorder.recordState(member: member, state: state, observer: from, genuine: genuine, now: now)
+                continue
+            }
             recorder.record(observation, node: from, incarnation: Int(life), now: now)
         }
         for datagram in io.datagrams {
