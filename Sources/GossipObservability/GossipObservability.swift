@@ -1,1 +1,0 @@
-// The GossipObservability layer; see docs/ARCHITECTURE.md.

@@ -1,0 +1,254 @@
+import CoreMetrics
+import Prometheus
+import ProtocolSupport
+import Synchronization
+
+/// One node's metrics: a swift-metrics `MetricsFactory` backed by its own `PrometheusCollectorRegistry`.
+///
+/// Hand one to each core at init (no global `MetricsSystem.bootstrap`), so any number of nodes in one
+/// process keep separate values. Every metric is created with the HELP text and, for histograms, the exact
+/// `le` buckets of its ``MetricDescriptor``; a metric nobody declared still gets a HELP line and is listed
+/// in ``catalogueViolations`` so that tests catch it.
+///
+/// Recording goes straight to the registry's lock-free counters and gauges (and its histograms), created
+/// once when the core builds its metric objects: nothing is looked up by name and nothing is allocated per
+/// recording.
+public final class NodeMetrics: MetricsFactory, Sendable {
+    /// The content type of the Prometheus text exposition format version 0.0.4.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// The registry this node's metrics live in (one per node).
+    public let registry: PrometheusCollectorRegistry
+
+    private let descriptors: [String: MetricDescriptor]
+    private let state: Mutex<State>
+    private let healthGauge: Prometheus.Gauge
+
+    private struct State {
+        /// What each exported name was registered as, so a conflicting request never reaches the registry
+        /// (which would stop the process on a type or label-shape mismatch).
+        var registered: [String: Registration] = [:]
+        var violations: [String] = []
+        var scratch: [UInt8] = []
+    }
+
+    private struct Registration: Equatable {
+        var kind: MetricDescriptor.Kind
+        var labelled: Bool
+    }
+
+    /// A registry for a node whose cores declare `descriptors` (e.g. the Plumtree core's and the membership
+    /// core's). The observability layer's own metrics (``MetricContract/observability``) are added, and
+    /// `plumtree_health_status` is registered at once.
+    public init(descriptors: [MetricDescriptor]) {
+        let registry = PrometheusCollectorRegistry()
+        var table: [String: MetricDescriptor] = [:]
+        var violations: [String] = []
+        for descriptor in descriptors + MetricContract.observability {
+            if let existing = table[descriptor.name] {
+                if existing != descriptor { violations.append("\(descriptor.name): declared twice, differently") }
+                continue
+            }
+            table[descriptor.name] = descriptor
+        }
+        self.registry = registry
+        self.descriptors = table
+        let health = MetricContract.healthStatus
+        self.healthGauge = registry.makeGauge(descriptor: Self.prometheusName(health.name, help: health.help))
+        var state = State()
+        state.registered[health.name] = Registration(kind: .gauge, labelled: false)
+        state.violations = violations
+        self.state = Mutex(state)
+    }
+
+    // MARK: - Reading
+
+    /// The Prometheus text exposition (format 0.0.4, see ``contentType``) of every metric of this node.
+    public func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// The current value of every series, sorted by name and labels: a cheap read for samplers that want
+    /// numbers rather than text (the simulator samples each node this way).
+    public func snapshot() -> MetricsSnapshot {
+        state.withLock { state in
+            state.scratch.removeAll(keepingCapacity: true)
+            registry.emit(into: &state.scratch)
+            return MetricsSnapshot(parsing: state.scratch)
+        }
+    }
+
+    /// Metrics created that no descriptor declares, or whose kind or labels differ from their descriptor.
+    /// Empty for a node whose cores keep their descriptors in step with what they record.
+    public var catalogueViolations: [String] {
+        state.withLock { $0.violations }
+    }
+
+    /// The descriptor this registry uses for `name`, if one was declared.
+    public func descriptor(named name: String) -> MetricDescriptor? {
+        descriptors[name]
+    }
+
+    /// Every declared descriptor, sorted by name.
+    public var declaredDescriptors: [MetricDescriptor] {
+        descriptors.values.sorted { $0.name < $1.name }
+    }
+
+    // MARK: - Health
+
+    /// Sets `plumtree_health_status` to 0, 1 or 2.
+    public func recordHealth(_ status: HealthStatus) {
+        healthGauge.set(to: Double(status.gaugeValue))
+    }
+
+    // MARK: - Pre-registration
+
+    /// Registers every declared metric at its zero value, labelled ones with the given label values (those
+    /// with no values listed are skipped). A node's cores create their metrics at init anyway; this is for
+    /// checking a node-shaped exposition (promtool, the dashboard, the alert rules) without the cores.
+    public func registerAllDeclared(labelValues: [String: [String]] = MetricContract.labelValues) {
+        for descriptor in declaredDescriptors {
+            let combos: [[(String, String)]]
+            if descriptor.labelNames.isEmpty {
+                combos = [[]]
+            } else if descriptor.labelNames.count == 1, let values = labelValues[descriptor.name] {
+                combos = values.map { [(descriptor.labelNames[0], $0)] }
+            } else {
+                continue
+            }
+            for labels in combos {
+                switch descriptor.kind {
+                case .counter: _ = makeCounter(label: descriptor.name, dimensions: labels)
+                case .gauge: _ = makeMeter(label: descriptor.name, dimensions: labels)
+                case .histogram: _ = makeRecorder(label: descriptor.name, dimensions: labels, aggregate: true)
+                }
+            }
+        }
+    }
+
+    // MARK: - MetricsFactory
+
+    public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        let labels = Self.sorted(dimensions)
+        let (target, name) = admit(label, as: .counter, labels: labels)
+        return target.makeCounter(descriptor: name, labels: labels)
+    }
+
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        let labels = Self.sorted(dimensions)
+        let (target, name) = admit(label, as: .counter, labels: labels)
+        return target.makeCounter(descriptor: name, labels: labels)
+    }
+
+    public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        let labels = Self.sorted(dimensions)
+        let (target, name) = admit(label, as: .gauge, labels: labels)
+        return target.makeGauge(descriptor: name, labels: labels)
+    }
+
+    public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        let labels = Self.sorted(dimensions)
+        // The descriptor decides: a declared gauge stays a gauge even if recorded through an aggregating
+        // Recorder, a declared histogram gets its buckets whatever `aggregate` says.
+        let kind = descriptors[label]?.kind ?? (aggregate ? .histogram : .gauge)
+        if kind == .gauge {
+            let (target, name) = admit(label, as: .gauge, labels: labels)
+            return target.makeGauge(descriptor: name, labels: labels)
+        }
+        let (target, name) = admit(label, as: .histogram, labels: labels)
+        return target.makeValueHistogram(descriptor: name, labels: labels, buckets: buckets(for: label))
+    }
+
+    public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        let labels = Self.sorted(dimensions)
+        let (target, name) = admit(label, as: .histogram, labels: labels)
+        // Timers record nanoseconds; the contract's latency histograms are in seconds, so timers feed the
+        // same value histogram a Recorder would, converted.
+        let histogram = target.makeValueHistogram(descriptor: name, labels: labels, buckets: buckets(for: label))
+        return SecondsTimerHandler(histogram: histogram)
+    }
+
+    public func destroyCounter(_ handler: any CounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    public func destroyMeter(_ handler: any MeterHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+    }
+
+    public func destroyRecorder(_ handler: any RecorderHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
+    }
+
+    public func destroyTimer(_ handler: any TimerHandler) {
+        if let timer = handler as? SecondsTimerHandler { registry.unregisterValueHistogram(timer.histogram) }
+    }
+
+    // MARK: - Admission
+
+    /// The default buckets for an undeclared histogram (Prometheus client defaults).
+    static let fallbackBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private func buckets(for name: String) -> [Double] {
+        guard let declared = descriptors[name]?.buckets, !declared.isEmpty else { return Self.fallbackBuckets }
+        return declared
+    }
+
+    /// Decides which registry a new metric goes to and with which HELP text. A request that would clash
+    /// with what is already exported under that name goes to a detached registry that is never rendered,
+    /// so a core's mistake shows up as a catalogue violation instead of stopping the node.
+    private func admit(
+        _ name: String, as kind: MetricDescriptor.Kind, labels: [(String, String)]
+    ) -> (PrometheusCollectorRegistry, MetricNameDescriptor) {
+        let descriptor = descriptors[name]
+        let help = descriptor?.help ?? "\(name) (not declared in the metric catalogue)"
+        let admitted = state.withLock { state -> Bool in
+            if descriptor == nil {
+                Self.note(&state, "\(name): recorded but not declared by any descriptor")
+            } else if let descriptor, descriptor.kind != kind {
+                Self.note(&state, "\(name): declared as \(descriptor.kind.rawValue), recorded as \(kind.rawValue)")
+            } else if let descriptor, descriptor.labelNames.sorted() != labels.map(\.0) {
+                Self.note(&state, "\(name): declared labels \(descriptor.labelNames.sorted()), recorded with \(labels.map(\.0))")
+            }
+            let wanted = Registration(kind: kind, labelled: !labels.isEmpty)
+            if let existing = state.registered[name], existing != wanted {
+                Self.note(&state, "\(name): registered as \(existing.kind.rawValue) (labelled: \(existing.labelled)), requested as \(kind.rawValue) (labelled: \(wanted.labelled)); not exported")
+                return false
+            }
+            state.registered[name] = wanted
+            return true
+        }
+        return (admitted ? registry : PrometheusCollectorRegistry(), Self.prometheusName(name, help: help))
+    }
+
+    /// The registry's name type: the full name as the metric name, no unit suffix added.
+    private static func prometheusName(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    private static func note(_ state: inout State, _ violation: String) {
+        if !state.violations.contains(violation) { state.violations.append(violation) }
+    }
+
+    /// swift-metrics dimensions become Prometheus labels, in name order so the same set always names the
+    /// same series.
+    private static func sorted(_ dimensions: [(String, String)]) -> [(String, String)] {
+        dimensions.count < 2 ? dimensions : dimensions.sorted { $0.0 < $1.0 }
+    }
+}
+
+/// A swift-metrics timer that records into a seconds histogram.
+final class SecondsTimerHandler: TimerHandler, Sendable {
+    let histogram: ValueHistogram
+
+    init(histogram: ValueHistogram) { self.histogram = histogram }
+
+    func recordNanoseconds(_ duration: Int64) {
+        histogram.record(Double(duration) / 1_000_000_000)
+    }
+}
