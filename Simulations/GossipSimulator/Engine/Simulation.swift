@@ -34,7 +34,7 @@ public final class Simulation<Node: SimulatedNode> {
         var busyUntil: UInt64 = 0
         var processingDelay: UInt64 = 0
         var egress: SeededRandom
-        var registry: NodeMetricsRegistry?
+        var registry: (any SimulatedMetrics)?
     }
 
     indirect enum Event {
@@ -65,8 +65,8 @@ public final class Simulation<Node: SimulatedNode> {
     public var streamTimeout: Duration = .seconds(10)
     /// How long a leaving node keeps running to spread its leave before it stops.
     public var leaveGrace: Duration = .seconds(2)
-    /// Histogram buckets by metric name for every node's registry.
-    public var histogramBuckets: [String: [Double]] = [:]
+    /// Builds each node life's metrics registry; by default the simulator's lightweight one.
+    public var makeMetrics: (NodeID) -> any SimulatedMetrics = { _ in NodeMetricsRegistry() }
     /// What the engine saw: broadcasts, deliveries, traffic, faults.
     public let recorder: RunRecorder
     /// The sampled metrics, when scraping is on (`startScraping`).
@@ -120,7 +120,7 @@ public final class Simulation<Node: SimulatedNode> {
     public func node(_ id: NodeID) -> Node? { slots[id.index].node }
 
     /// The node's metrics registry (nil when it is not running).
-    public func metrics(of node: NodeID) -> NodeMetricsRegistry? { slots[node.index].registry }
+    public func metrics(of node: NodeID) -> (any SimulatedMetrics)? { slots[node.index].registry }
 
     /// Adds and starts `count` nodes; returns their ids.
     @discardableResult
@@ -136,7 +136,7 @@ public final class Simulation<Node: SimulatedNode> {
     }
 
     private func boot(_ index: Int) {
-        let registry = NodeMetricsRegistry(buckets: histogramBuckets)
+        let registry = makeMetrics(NodeID(index))
         let context = NodeContext(
             id: NodeID(index), restarts: slots[index].restarts,
             seed: Self.mix(seed, UInt64(index), UInt64(slots[index].restarts) &+ 1),
@@ -335,7 +335,7 @@ public final class Simulation<Node: SimulatedNode> {
             action(self)
         case .scrape:
             guard sampler != nil else { return }
-            var targets: [(NodeID, NodeMetricsRegistry?)] = []
+            var targets: [(NodeID, (any SimulatedMetrics)?)] = []
             targets.reserveCapacity(slots.count)
             for index in slots.indices where slots[index].state != .left {
                 targets.append((NodeID(index), slots[index].state == .running ? slots[index].registry : nil))
@@ -384,9 +384,7 @@ public final class Simulation<Node: SimulatedNode> {
 
     private func halt(_ index: Int, as state: NodeState) {
         if let registry = slots[index].registry {
-            for metric in registry.metrics where metric.kind == .counter {
-                retiredTotals[metric.name, default: 0] += metric.value
-            }
+            registry.addCounterTotals(into: &retiredTotals)
         }
         slots[index].node = nil
         slots[index].registry = nil

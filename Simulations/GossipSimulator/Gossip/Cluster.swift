@@ -1,5 +1,14 @@
+import GossipObservability
 import Plumtree
 import ProtocolSupport
+
+/// Which registry each simulated node records into.
+public enum MetricsBackend: String, Sendable, Codable, CaseIterable {
+    /// The observability layer's per-node Prometheus registry: exactly what a real node exports.
+    case prometheus
+    /// The simulator's own plain-number registry: far less memory, for clusters of thousands.
+    case lightweight
+}
 
 /// How a simulated cluster learns who is up.
 public enum MembershipMode: String, Sendable, Codable, CaseIterable {
@@ -22,12 +31,15 @@ public struct ClusterOptions: Sendable {
     public var scrapeInterval: Duration?
     /// Payload size of ``Cluster/broadcast(from:size:)`` by default.
     public var payloadSize: Int
+    /// Which registry each node records into.
+    public var metrics: MetricsBackend
 
     public init(
         nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
         conditions: LinkConditions = .lan, oracleDetectionDelay: Duration = .seconds(5),
-        scrapeInterval: Duration? = .seconds(15), payloadSize: Int = 256
+        scrapeInterval: Duration? = .seconds(15), payloadSize: Int = 256, metrics: MetricsBackend = .prometheus
     ) {
+        self.metrics = metrics
         self.nodes = nodes
         self.seed = seed
         self.membership = membership
@@ -65,9 +77,17 @@ public final class Cluster {
         simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { context in
             ClusterNode(context, config: plumtree, membership: mode)
         }
-        var buckets: [String: [Double]] = [:]
-        for descriptor in PlumtreeCore.descriptors where descriptor.kind == .histogram { buckets[descriptor.name] = descriptor.buckets }
-        simulation.histogramBuckets = buckets
+        switch options.metrics {
+        case .prometheus:
+            let descriptors = ClusterNode.descriptors(options.membership)
+            simulation.makeMetrics = { _ in NodeMetrics(descriptors: descriptors) }
+        case .lightweight:
+            var buckets: [String: [Double]] = [:]
+            for descriptor in ClusterNode.descriptors(options.membership) where descriptor.kind == .histogram {
+                buckets[descriptor.name] = descriptor.buckets
+            }
+            simulation.makeMetrics = { [buckets] _ in NodeMetricsRegistry(buckets: buckets) }
+        }
         if let interval = options.scrapeInterval { simulation.startScraping(every: interval) }
         simulation.addNodes(options.nodes)
     }

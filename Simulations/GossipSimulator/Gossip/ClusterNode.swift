@@ -67,6 +67,11 @@ public struct ClusterNode: SimulatedNode {
 
     public var nextDeadline: Instant? { core.nextDeadline }
 
+    /// The metrics the node's cores declare.
+    public static func descriptors(_ mode: MembershipMode) -> [MetricDescriptor] {
+        PlumtreeCore.descriptors
+    }
+
     mutating func flush(_ io: inout NodeIO) {
         for item in output {
             switch item {

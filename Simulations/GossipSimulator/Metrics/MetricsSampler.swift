@@ -36,7 +36,7 @@ public struct MetricsSampler {
 
     /// Records one scrape at `now`; `nodes` yields every scrape target: its id, whether its process is up,
     /// and its registry (nil when down).
-    mutating func scrape(now: Instant, targets: [(NodeID, NodeMetricsRegistry?)]) {
+    mutating func scrape(now: Instant, targets: [(NodeID, (any SimulatedMetrics)?)]) {
         let scrapeIndex = times.count
         times.append(now)
         for (node, registry) in targets {

@@ -19,24 +19,6 @@ public final class NodeMetricsRegistry: MetricsFactory, @unchecked Sendable {
         self.buckets = buckets
     }
 
-    /// The current value of the series `name` with exactly `labels` (a counter, gauge, or a histogram's
-    /// `_count`/`_sum`/`_bucket` series), nil when the node never created it.
-    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-        let key = SeriesKey.render(name: name, labels: labels.sorted { $0.key < $1.key })
-        var found: Double?
-        forEachSample { sampleKey, value in
-            if sampleKey == key { found = value }
-        }
-        return found
-    }
-
-    /// The sum over every series named `name`, whatever its labels (0 when there is none).
-    public func total(_ name: String) -> Double {
-        var sum = 0.0
-        for metric in metrics where metric.name == name && metric.kind != .histogram { sum += metric.value }
-        return sum
-    }
-
     /// Every current sample as (series key, value), series key in Prometheus form `name{a="b"}`.
     public func forEachSample(_ body: (String, Double) -> Void) {
         for metric in metrics { metric.forEachSample(body) }
