@@ -74,7 +74,7 @@ struct FloodNode: SimulatedNode {
         forward(message, hops: hops &+ 1, io: &io)
     }
 
-    mutating func receiveStream(_ bytes: [UInt8], stream: StreamID, now: Instant, io: inout NodeIO) {
+    mutating func receiveStream(_ bytes: [UInt8], stream: StreamHandle, now: Instant, io: inout NodeIO) {
         io.reply(to: stream, bytes: bytes)
     }
 
@@ -82,7 +82,7 @@ struct FloodNode: SimulatedNode {
         replies += 1
     }
 
-    mutating func streamFailed(token: UInt64, to: NodeID, now: Instant, io: inout NodeIO) {
+    mutating func streamFailed(token: UInt64, to: NodeID, reason: StreamFailureReason, now: Instant, io: inout NodeIO) {
         failures += 1
     }
 

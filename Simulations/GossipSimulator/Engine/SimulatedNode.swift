@@ -3,7 +3,7 @@ import ProtocolSupport
 
 /// Identifies one stream (a TCP connection carrying one request and at most one reply): the node that
 /// opened it and a token that node chose.
-public struct StreamID: Hashable, Sendable, CustomStringConvertible {
+public struct StreamHandle: Hashable, Sendable, CustomStringConvertible {
     public var opener: NodeID
     public var token: UInt64
 
@@ -44,10 +44,11 @@ public struct NodeIO {
         public var token: UInt64
         public var bytes: [UInt8]
         public var expectsReply: Bool
+        public var timeout: Duration?
     }
 
     public struct StreamReply {
-        public var stream: StreamID
+        public var stream: StreamHandle
         public var bytes: [UInt8]
     }
 
@@ -63,14 +64,15 @@ public struct NodeIO {
         datagrams.append(Datagram(to: node, bytes: bytes))
     }
 
-    /// Opens a stream to `node` carrying `bytes`. When `expectsReply`, the node hears either
-    /// `receiveStreamReply` or `streamFailed` for `token`; otherwise only `streamFailed`, if it fails.
-    public mutating func openStream(to node: NodeID, token: UInt64, bytes: [UInt8], expectsReply: Bool) {
-        streams.append(StreamRequest(to: node, token: token, bytes: bytes, expectsReply: expectsReply))
+    /// Opens a stream to `node` carrying `bytes`. The node then hears either `receiveStreamReply` (the
+    /// reply, or empty bytes once the far end has read a stream that expects none) or `streamFailed` for
+    /// `token`, at the latest `timeout` (default: the simulation's stream timeout) after opening.
+    public mutating func openStream(to node: NodeID, token: UInt64, bytes: [UInt8], expectsReply: Bool, timeout: Duration? = nil) {
+        streams.append(StreamRequest(to: node, token: token, bytes: bytes, expectsReply: expectsReply, timeout: timeout))
     }
 
     /// Answers a stream another node opened.
-    public mutating func reply(to stream: StreamID, bytes: [UInt8]) {
+    public mutating func reply(to stream: StreamHandle, bytes: [UInt8]) {
         replies.append(StreamReply(stream: stream, bytes: bytes))
     }
 
@@ -87,6 +89,14 @@ public struct NodeIO {
         replies.removeAll(keepingCapacity: true)
         observations.removeAll(keepingCapacity: true)
     }
+}
+
+/// Why a stream failed.
+public enum StreamFailureReason: Sendable, Equatable {
+    /// The far host answered that nothing listens (its process is down).
+    case refused
+    /// No answer in time (a partition, or a far end that never replied).
+    case timedOut
 }
 
 /// What the engine hands a node it creates.
@@ -115,11 +125,11 @@ public protocol SimulatedNode {
     /// A datagram from `from` arrived.
     mutating func receiveDatagram(_ bytes: [UInt8], from: NodeID, now: Instant, io: inout NodeIO)
     /// Another node opened `stream` carrying `bytes`; answer with `io.reply(to:bytes:)` if it expects one.
-    mutating func receiveStream(_ bytes: [UInt8], stream: StreamID, now: Instant, io: inout NodeIO)
+    mutating func receiveStream(_ bytes: [UInt8], stream: StreamHandle, now: Instant, io: inout NodeIO)
     /// The reply to a stream this node opened arrived.
     mutating func receiveStreamReply(_ bytes: [UInt8], token: UInt64, from: NodeID, now: Instant, io: inout NodeIO)
     /// A stream this node opened failed (far node down, partition, or no reply in time).
-    mutating func streamFailed(token: UInt64, to: NodeID, now: Instant, io: inout NodeIO)
+    mutating func streamFailed(token: UInt64, to: NodeID, reason: StreamFailureReason, now: Instant, io: inout NodeIO)
     /// Called once `now >= nextDeadline`.
     mutating func handleTimeout(now: Instant, io: inout NodeIO)
     /// When the node next wants `handleTimeout`; nil when it waits for input only.
@@ -129,8 +139,8 @@ public protocol SimulatedNode {
 }
 
 extension SimulatedNode {
-    public mutating func receiveStream(_ bytes: [UInt8], stream: StreamID, now: Instant, io: inout NodeIO) {}
+    public mutating func receiveStream(_ bytes: [UInt8], stream: StreamHandle, now: Instant, io: inout NodeIO) {}
     public mutating func receiveStreamReply(_ bytes: [UInt8], token: UInt64, from: NodeID, now: Instant, io: inout NodeIO) {}
-    public mutating func streamFailed(token: UInt64, to: NodeID, now: Instant, io: inout NodeIO) {}
+    public mutating func streamFailed(token: UInt64, to: NodeID, reason: StreamFailureReason, now: Instant, io: inout NodeIO) {}
     public mutating func leave(now: Instant, io: inout NodeIO) {}
 }

@@ -41,7 +41,7 @@ public final class Simulation<Node: SimulatedNode> {
         case datagram(to: Int32, from: Int32, bytes: [UInt8])
         case streamOpen(to: Int32, from: Int32, token: UInt64, bytes: [UInt8], expectsReply: Bool, openerLife: UInt32)
         case streamReply(opener: Int32, from: Int32, token: UInt64, bytes: [UInt8], openerLife: UInt32)
-        case streamFail(opener: Int32, to: Int32, token: UInt64, openerLife: UInt32)
+        case streamFail(opener: Int32, to: Int32, token: UInt64, openerLife: UInt32, refused: Bool)
         case timer(node: Int32, life: UInt32)
         case deferred(node: Int32, life: UInt32, Event)
         case stop(node: Int32, life: UInt32)
@@ -279,7 +279,10 @@ public final class Simulation<Node: SimulatedNode> {
         case .streamOpen(let to, let from, let token, let bytes, let expectsReply, let openerLife):
             let index = Int(to)
             guard slots[index].state == .running, topology.canReach(from: Int(from), to: index) else {
-                failStream(opener: from, to: to, token: token, life: openerLife, after: slots[index].state == .running ? .zero : latency(Int(from), index))
+                // A process that went down refuses; a cut path leaves the stream to its deadline.
+                if slots[index].state != .running {
+                    failStream(opener: from, to: to, token: token, life: openerLife, after: latency(Int(from), index), refused: true)
+                }
                 return
             }
             if deferIfSlow(index, event) { return }
@@ -293,7 +296,7 @@ public final class Simulation<Node: SimulatedNode> {
             io.clear()
             slots[index].node!.receiveStreamReply(bytes, token: token, from: NodeID(Int(from)), now: now, io: &io)
             afterCall(index)
-        case .streamFail(let opener, let to, let token, let openerLife):
+        case .streamFail(let opener, let to, let token, let openerLife, let refused):
             let index = Int(opener)
             // Every open stream is pending until it succeeds or fails, and fails at most once.
             let key = PendingStream(opener: opener, token: token, life: openerLife)
@@ -301,7 +304,7 @@ public final class Simulation<Node: SimulatedNode> {
             guard slots[index].life == openerLife, slots[index].state == .running else { return }
             recorder.streamsFailed += 1
             io.clear()
-            slots[index].node!.streamFailed(token: token, to: NodeID(Int(to)), now: now, io: &io)
+            slots[index].node!.streamFailed(token: token, to: NodeID(Int(to)), reason: refused ? .refused : .timedOut, now: now, io: &io)
             afterCall(index)
         case .timer(let node, let life):
             let index = Int(node)
@@ -362,13 +365,14 @@ public final class Simulation<Node: SimulatedNode> {
     }
 
     private func deliverStream(_ index: Int, from: Int32, token: UInt64, bytes: [UInt8], expectsReply: Bool, openerLife: UInt32) {
-        if !expectsReply {
-            // A one-way stream has done its job once the far end has read it.
-            pendingStreams.remove(PendingStream(opener: from, token: token, life: openerLife))
-        }
         io.clear()
-        let stream = StreamID(opener: NodeID(Int(from)), token: token)
+        let stream = StreamHandle(opener: NodeID(Int(from)), token: token)
         slots[index].node!.receiveStream(bytes, stream: stream, now: now, io: &io)
+        if !expectsReply {
+            // A one-way stream has done its job once the far end has read it: the opener hears an empty
+            // reply, as a driver reports a write that completed and closed.
+            io.reply(to: stream, bytes: [])
+        }
         afterCall(index)
     }
 
@@ -474,27 +478,26 @@ public final class Simulation<Node: SimulatedNode> {
         recorder.streamsOpened += 1
         recorder.streamBytes += request.bytes.count
         let to = request.to.index
+        let timeout = request.timeout ?? streamTimeout
         pendingStreams.insert(PendingStream(opener: Int32(from), token: request.token, life: life))
         guard to < slots.count, topology.canReach(from: from, to: to) else {
             // A connection into a cut network hangs until its timeout.
-            failStream(opener: Int32(from), to: Int32(to), token: request.token, life: life, after: streamTimeout)
+            failStream(opener: Int32(from), to: Int32(to), token: request.token, life: life, after: timeout, refused: false)
             return
         }
         guard slots[to].state == .running else {
             // A host whose process is down refuses the connection after a round trip.
-            failStream(opener: Int32(from), to: Int32(to), token: request.token, life: life, after: latency(from, to) * 2)
+            failStream(opener: Int32(from), to: Int32(to), token: request.token, life: life, after: latency(from, to) * 2, refused: true)
             return
         }
         queue.push(
             at: now + latency(from, to),
             .streamOpen(to: Int32(to), from: Int32(from), token: request.token, bytes: request.bytes, expectsReply: request.expectsReply, openerLife: life))
-        if request.expectsReply {
-            queue.push(at: now + streamTimeout, .streamFail(opener: Int32(from), to: Int32(to), token: request.token, openerLife: life))
-        }
+        queue.push(at: now + timeout, .streamFail(opener: Int32(from), to: Int32(to), token: request.token, openerLife: life, refused: false))
     }
 
-    private func failStream(opener: Int32, to: Int32, token: UInt64, life: UInt32, after: Duration) {
-        queue.push(at: now + after, .streamFail(opener: opener, to: to, token: token, openerLife: life))
+    private func failStream(opener: Int32, to: Int32, token: UInt64, life: UInt32, after: Duration, refused: Bool) {
+        queue.push(at: now + after, .streamFail(opener: opener, to: to, token: token, openerLife: life, refused: refused))
     }
 
     // MARK: Links

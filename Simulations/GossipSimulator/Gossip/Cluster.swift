@@ -148,35 +148,59 @@ public final class Cluster {
     /// Crashes `node`; with oracle membership, the others hear of it after the detection delay.
     public func crash(_ node: NodeID) {
         simulation.crash(node)
-        guard options.membership == .oracle else { return }
-        simulation.schedule(at: now + options.oracleDetectionDelay) { sim in
-            for peer in sim.runningNodes where peer != node && sim.state(of: node) != .running {
-                sim.perform(on: peer) { peerNode, now, io in peerNode.member(node, up: false, now: now, io: &io) }
-            }
-        }
+        scheduleOracleSync()
     }
 
-    /// Restarts a crashed node as a fresh process.
+    /// Restarts a crashed or departed node as a fresh process.
     public func restart(_ node: NodeID) {
         simulation.restart(node)
-        guard options.membership == .oracle else { return }
-        for peer in simulation.runningNodes where peer != node {
-            simulation.perform(on: peer) { peerNode, now, io in peerNode.member(node, up: true, now: now, io: &io) }
-        }
+        oracleDown = oracleDown.filter { Int($0 >> 32) != node.index }
+        scheduleOracleSync()
     }
 
     /// Makes `node` leave gracefully.
     public func leave(_ node: NodeID) {
         simulation.leave(node)
+        scheduleOracleSync()
+    }
+
+    public func partition(_ groups: [[NodeID]], oneWay: Bool = false) {
+        simulation.partition(groups, oneWay: oneWay)
+        scheduleOracleSync()
+    }
+
+    public func isolate(_ node: NodeID) {
+        simulation.isolate(node)
+        scheduleOracleSync()
+    }
+
+    public func heal() {
+        simulation.heal()
+        scheduleOracleSync()
+    }
+
+    /// (observer << 32 | member) pairs the oracle has reported down.
+    private var oracleDown: Set<UInt64> = []
+
+    /// With oracle membership, tells every running node, after the detection delay, which members it can
+    /// and cannot reach at that moment (a perfect failure detector with a fixed delay).
+    private func scheduleOracleSync() {
         guard options.membership == .oracle else { return }
-        for peer in simulation.runningNodes where peer != node {
-            simulation.perform(on: peer) { peerNode, now, io in peerNode.member(node, up: false, now: now, io: &io) }
+        simulation.schedule(at: now + options.oracleDetectionDelay) { [unowned self] sim in
+            for observer in sim.runningNodes {
+                for member in sim.allNodes where member != observer {
+                    let key = UInt64(observer.index) << 32 | UInt64(member.index)
+                    let up = sim.state(of: member) == .running && sim.canReach(from: observer, to: member)
+                        && sim.canReach(from: member, to: observer)
+                    let wasDown = oracleDown.contains(key)
+                    guard up == wasDown else { continue }
+                    if up { oracleDown.remove(key) } else { oracleDown.insert(key) }
+                    sim.perform(on: observer) { node, now, io in node.member(member, up: up, now: now, io: &io) }
+                }
+            }
         }
     }
 
-    public func partition(_ groups: [[NodeID]], oneWay: Bool = false) { simulation.partition(groups, oneWay: oneWay) }
-    public func isolate(_ node: NodeID) { simulation.isolate(node) }
-    public func heal() { simulation.heal() }
     public func setSlow(_ node: NodeID, delay: Duration) { simulation.setSlow(node, delay: delay) }
     public func setConditions(_ conditions: LinkConditions) { simulation.defaultConditions = conditions }
     public func setConditions(_ conditions: LinkConditions?, for node: NodeID) { simulation.setConditions(conditions, for: node) }
