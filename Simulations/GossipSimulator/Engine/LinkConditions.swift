@@ -18,6 +18,8 @@ public struct LinkConditions: Sendable, Equatable {
     public var reordering: Double
     /// The extra delay of a held-back datagram.
     public var reorderDelay: Duration
+    /// Datagrams larger than this are dropped (a path MTU black hole); nil: no limit.
+    public var maxDatagramBytes: Int? = nil
 
     public init(
         latency: Duration = .milliseconds(1),

@@ -24,8 +24,9 @@ public final class Simulation<Node: SimulatedNode> {
         case running, crashed, left
     }
 
+    /// Everything about a node but the node itself; kept apart from the (generic) nodes so that the
+    /// engine's bookkeeping never copies a node.
     struct Slot {
-        var node: Node?
         var state: NodeState
         /// Bumped at every crash, stop and restart: events meant for an earlier life are dropped.
         var life: UInt32 = 0
@@ -76,6 +77,7 @@ public final class Simulation<Node: SimulatedNode> {
 
     private let factory: Factory
     private var slots: [Slot] = []
+    private var nodeStore: [Node?] = []
     private var queue = EventQueue<Event>()
     private var io = NodeIO()
     private var topology = Topology()
@@ -117,7 +119,7 @@ public final class Simulation<Node: SimulatedNode> {
     public func restarts(of node: NodeID) -> Int { slots[node.index].restarts }
 
     /// A copy of the node's current state (nil when it is not running), for assertions.
-    public func node(_ id: NodeID) -> Node? { slots[id.index].node }
+    public func node(_ id: NodeID) -> Node? { nodeStore[id.index] }
 
     /// The node's metrics registry (nil when it is not running).
     public func metrics(of node: NodeID) -> (any SimulatedMetrics)? { slots[node.index].registry }
@@ -128,7 +130,8 @@ public final class Simulation<Node: SimulatedNode> {
         // Every new slot exists before the first of them boots, so each sees the whole cluster's size.
         let added = (slots.count..<slots.count + count).map(NodeID.init)
         for id in added {
-            slots.append(Slot(node: nil, state: .crashed, egress: SeededRandom(seed: Self.mix(seed, UInt64(id.index), 0xE6_4E55))))
+            nodeStore.append(nil)
+            slots.append(Slot(state: .crashed, egress: SeededRandom(seed: Self.mix(seed, UInt64(id.index), 0xE6_4E55))))
             topology.addNode()
         }
         for id in added { boot(id.index) }
@@ -142,11 +145,11 @@ public final class Simulation<Node: SimulatedNode> {
             seed: Self.mix(seed, UInt64(index), UInt64(slots[index].restarts) &+ 1),
             metrics: registry, now: now, clusterSize: slots.count)
         slots[index].registry = registry
-        slots[index].node = factory(context)
+        nodeStore[index] = factory(context)
         slots[index].state = .running
         slots[index].armed = nil
         io.clear()
-        slots[index].node!.start(now: now, io: &io)
+        nodeStore[index]!.start(now: now, io: &io)
         afterCall(index)
     }
 
@@ -154,9 +157,9 @@ public final class Simulation<Node: SimulatedNode> {
     /// what it asked for. Returns nil, without calling `body`, when the node is not running.
     @discardableResult
     public func perform<R>(on id: NodeID, _ body: (inout Node, Instant, inout NodeIO) throws -> R) rethrows -> R? {
-        guard slots[id.index].state == .running, slots[id.index].node != nil else { return nil }
+        guard slots[id.index].state == .running, nodeStore[id.index] != nil else { return nil }
         io.clear()
-        let result = try body(&slots[id.index].node!, now, &io)
+        let result = try body(&nodeStore[id.index]!, now, &io)
         afterCall(id.index)
         return result
     }
@@ -294,7 +297,7 @@ public final class Simulation<Node: SimulatedNode> {
             guard topology.canReach(from: Int(from), to: index) else { return }  // the deadline fails it
             pendingStreams.remove(key)
             io.clear()
-            slots[index].node!.receiveStreamReply(bytes, token: token, from: NodeID(Int(from)), now: now, io: &io)
+            nodeStore[index]!.receiveStreamReply(bytes, token: token, from: NodeID(Int(from)), now: now, io: &io)
             afterCall(index)
         case .streamFail(let opener, let to, let token, let openerLife, let refused):
             let index = Int(opener)
@@ -304,18 +307,18 @@ public final class Simulation<Node: SimulatedNode> {
             guard slots[index].life == openerLife, slots[index].state == .running else { return }
             recorder.streamsFailed += 1
             io.clear()
-            slots[index].node!.streamFailed(token: token, to: NodeID(Int(to)), reason: refused ? .refused : .timedOut, now: now, io: &io)
+            nodeStore[index]!.streamFailed(token: token, to: NodeID(Int(to)), reason: refused ? .refused : .timedOut, now: now, io: &io)
             afterCall(index)
         case .timer(let node, let life):
             let index = Int(node)
             guard slots[index].life == life, slots[index].state == .running, slots[index].armed == now.nanoseconds else { return }
             slots[index].armed = nil
-            guard let deadline = slots[index].node!.nextDeadline, deadline <= now else {
+            guard let deadline = nodeStore[index]!.nextDeadline, deadline <= now else {
                 rearm(index, justFired: false)
                 return
             }
             io.clear()
-            slots[index].node!.handleTimeout(now: now, io: &io)
+            nodeStore[index]!.handleTimeout(now: now, io: &io)
             drain(index)
             rearm(index, justFired: true)
         case .deferred(let node, let life, let inner):
@@ -360,14 +363,14 @@ public final class Simulation<Node: SimulatedNode> {
 
     private func deliverDatagram(_ index: Int, from: Int32, bytes: [UInt8]) {
         io.clear()
-        slots[index].node!.receiveDatagram(bytes, from: NodeID(Int(from)), now: now, io: &io)
+        nodeStore[index]!.receiveDatagram(bytes, from: NodeID(Int(from)), now: now, io: &io)
         afterCall(index)
     }
 
     private func deliverStream(_ index: Int, from: Int32, token: UInt64, bytes: [UInt8], expectsReply: Bool, openerLife: UInt32) {
         io.clear()
         let stream = StreamHandle(opener: NodeID(Int(from)), token: token)
-        slots[index].node!.receiveStream(bytes, stream: stream, now: now, io: &io)
+        nodeStore[index]!.receiveStream(bytes, stream: stream, now: now, io: &io)
         if !expectsReply {
             // A one-way stream has done its job once the far end has read it: the opener hears an empty
             // reply, as a driver reports a write that completed and closed.
@@ -390,7 +393,7 @@ public final class Simulation<Node: SimulatedNode> {
         if let registry = slots[index].registry {
             registry.addCounterTotals(into: &retiredTotals)
         }
-        slots[index].node = nil
+        nodeStore[index] = nil
         slots[index].registry = nil
         slots[index].state = state
         slots[index].life &+= 1
@@ -404,7 +407,7 @@ public final class Simulation<Node: SimulatedNode> {
     }
 
     private func rearm(_ index: Int, justFired: Bool) {
-        guard slots[index].state == .running, let deadline = slots[index].node?.nextDeadline else {
+        guard slots[index].state == .running, let deadline = nodeStore[index]?.nextDeadline else {
             slots[index].armed = nil
             return
         }
@@ -463,6 +466,10 @@ public final class Simulation<Node: SimulatedNode> {
             return
         }
         let conditions = self.conditions(from, to)
+        if let limit = conditions.maxDatagramBytes, bytes.count > limit {
+            recorder.datagramsLost += 1
+            return
+        }
         if conditions.loss > 0, slots[from].egress.unit() < conditions.loss {
             recorder.datagramsLost += 1
             return
