@@ -1,0 +1,38 @@
+import ProtocolSupport
+
+/// A simulated node: its index in the cluster, from which its name and address follow.
+///
+/// Names (`node-7`) are what the Plumtree core and the alert `instance` label use; addresses
+/// (`10.0.0.8:7946`) are what the membership core routes on. Both are pure functions of the index, so
+/// nothing in the simulator needs a lookup table that could iterate in hash order.
+public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let index: Int
+
+    public init(_ index: Int) { self.index = index }
+
+    /// The node's name, also its `instance` label: `node-<index>`.
+    public var name: String { "node-\(index)" }
+
+    /// The node's gossip address: 10.x.y.z:7946 with x.y.z the index plus one, so no node is 10.0.0.0.
+    public var address: SocketAddress {
+        let n = index + 1
+        return SocketAddress(ipv4: 10, UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff), port: 7946)
+    }
+
+    /// The node a simulated address belongs to, if any.
+    public init?(address: SocketAddress) {
+        guard address.ip.count == 4, address.ip[0] == 10, address.port == 7946 else { return nil }
+        let n = Int(address.ip[1]) << 16 | Int(address.ip[2]) << 8 | Int(address.ip[3])
+        guard n >= 1 else { return nil }
+        self.index = n - 1
+    }
+
+    /// The node a name (`node-<index>`) belongs to, if it is one.
+    public init?(name: String) {
+        guard name.hasPrefix("node-"), let index = Int(name.dropFirst(5)), index >= 0 else { return nil }
+        self.index = index
+    }
+
+    public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.index < rhs.index }
+    public var description: String { name }
+}

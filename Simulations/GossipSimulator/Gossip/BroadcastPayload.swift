@@ -1,0 +1,19 @@
+/// The payloads the simulator broadcasts: an 8-byte message key (little-endian) then filler up to the
+/// requested size. The key lets the run's measures match every delivery to its broadcast without relying
+/// on the Plumtree core's message ids.
+public enum BroadcastPayload {
+    /// A payload of `size` bytes (at least 8) carrying `key`.
+    public static func make(key: UInt64, size: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0x2e, count: max(8, size))
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i))) }
+        return bytes
+    }
+
+    /// The key a payload carries, nil when it is shorter than 8 bytes.
+    public static func key(of payload: [UInt8]) -> UInt64? {
+        guard payload.count >= 8 else { return nil }
+        var key: UInt64 = 0
+        for i in 0..<8 { key |= UInt64(payload[i]) << (8 * UInt64(i)) }
+        return key
+    }
+}

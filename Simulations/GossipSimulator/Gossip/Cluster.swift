@@ -1,0 +1,207 @@
+import GossipObservability
+import Plumtree
+import ProtocolSupport
+
+/// Which registry each simulated node records into.
+public enum MetricsBackend: String, Sendable, Codable, CaseIterable {
+    /// The observability layer's per-node Prometheus registry: exactly what a real node exports.
+    case prometheus
+    /// The simulator's own plain-number registry: far less memory, for clusters of thousands.
+    case lightweight
+}
+
+/// How a simulated cluster learns who is up.
+public enum MembershipMode: String, Sendable, Codable, CaseIterable {
+    /// The simulation tells every node of every crash and restart after ``ClusterOptions/oracleDetectionDelay``.
+    case oracle
+    /// The real SWIM + Lifeguard membership core runs on every node.
+    case swim
+}
+
+/// Everything that shapes a simulated cluster.
+public struct ClusterOptions: Sendable {
+    public var nodes: Int
+    public var seed: UInt64
+    public var membership: MembershipMode
+    public var plumtree: PlumtreeConfig
+    public var conditions: LinkConditions
+    /// How long the oracle takes to tell the others of a crash (oracle mode only).
+    public var oracleDetectionDelay: Duration
+    /// Virtual time between metric scrapes; nil turns scraping off.
+    public var scrapeInterval: Duration?
+    /// Payload size of ``Cluster/broadcast(from:size:)`` by default.
+    public var payloadSize: Int
+    /// Which registry each node records into.
+    public var metrics: MetricsBackend
+
+    public init(
+        nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
+        conditions: LinkConditions = .lan, oracleDetectionDelay: Duration = .seconds(5),
+        scrapeInterval: Duration? = .seconds(15), payloadSize: Int = 256, metrics: MetricsBackend = .prometheus
+    ) {
+        self.metrics = metrics
+        self.nodes = nodes
+        self.seed = seed
+        self.membership = membership
+        self.plumtree = plumtree
+        self.conditions = conditions
+        self.oracleDetectionDelay = oracleDetectionDelay
+        self.scrapeInterval = scrapeInterval
+        self.payloadSize = payloadSize
+    }
+}
+
+/// A cluster of gossip nodes in virtual time: the API a test uses to build a cluster, inject faults and
+/// assert on deliveries, metrics and measures.
+///
+/// ```swift
+/// let cluster = Cluster(ClusterOptions(nodes: 16, seed: 1))
+/// cluster.run(for: .seconds(5))
+/// cluster.partition([cluster.nodes(0..<8), cluster.nodes(8..<16)])
+/// let key = cluster.broadcast(from: NodeID(0))
+/// cluster.run(for: .seconds(30))
+/// cluster.heal()
+/// cluster.run(for: .seconds(30))
+/// #expect(cluster.deliveredEverywhere(key))
+/// ```
+public final class Cluster {
+    public let options: ClusterOptions
+    /// The engine underneath, for anything the cluster does not wrap.
+    public let simulation: Simulation<ClusterNode>
+    private var nextKey: UInt64 = 1
+
+    public init(_ options: ClusterOptions) {
+        self.options = options
+        let plumtree = options.plumtree
+        let mode = options.membership
+        simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { context in
+            ClusterNode(context, config: plumtree, membership: mode)
+        }
+        switch options.metrics {
+        case .prometheus:
+            let descriptors = ClusterNode.descriptors(options.membership)
+            simulation.makeMetrics = { _ in NodeMetrics(descriptors: descriptors) }
+        case .lightweight:
+            var buckets: [String: [Double]] = [:]
+            for descriptor in ClusterNode.descriptors(options.membership) where descriptor.kind == .histogram {
+                buckets[descriptor.name] = descriptor.buckets
+            }
+            simulation.makeMetrics = { [buckets] _ in NodeMetricsRegistry(buckets: buckets) }
+        }
+        if let interval = options.scrapeInterval { simulation.startScraping(every: interval) }
+        simulation.addNodes(options.nodes)
+    }
+
+    // MARK: Time and traffic
+
+    public var now: Instant { simulation.now }
+
+    public func run(for duration: Duration) { simulation.run(for: duration) }
+
+    public func run(until time: Instant) { simulation.run(until: time) }
+
+    /// Runs `action` at `time` of virtual time.
+    public func at(_ time: Duration, _ action: @escaping (Cluster) -> Void) {
+        simulation.schedule(at: Instant.zero + time) { [unowned self] _ in action(self) }
+    }
+
+    /// Broadcasts a payload from `node`; returns its key (nil if the node is down or refused it).
+    @discardableResult
+    public func broadcast(from node: NodeID, size: Int? = nil) -> UInt64? {
+        let key = nextKey
+        let size = size ?? options.payloadSize
+        let done: Bool? = simulation.perform(on: node) { node, now, io in
+            (try? node.broadcast(key: key, size: size, now: now, io: &io)) != nil
+        }
+        guard done == true else { return nil }
+        nextKey += 1
+        return key
+    }
+
+    /// Whether every running node other than the origin, started before the broadcast, delivered it.
+    public func deliveredEverywhere(_ key: UInt64) -> Bool {
+        guard let record = simulation.recorder.messages[key] else { return false }
+        return simulation.runningNodes.allSatisfy { node in
+            node == record.origin || simulation.recorder.delivered(key, at: node)
+        }
+    }
+
+    /// Which running nodes have not delivered `key` (the origin excluded).
+    public func missing(_ key: UInt64) -> [NodeID] {
+        guard let record = simulation.recorder.messages[key] else { return simulation.runningNodes }
+        return simulation.runningNodes.filter { $0 != record.origin && !simulation.recorder.delivered(key, at: $0) }
+    }
+
+    public func measures() -> RunMeasures { simulation.measures() }
+
+    // MARK: Nodes and faults
+
+    public func nodes(_ range: Range<Int>) -> [NodeID] { simulation.nodes(range) }
+    public var allNodes: [NodeID] { simulation.allNodes }
+    public var runningNodes: [NodeID] { simulation.runningNodes }
+
+    /// The current value of a metric on one node (nil when the node is down or never created it).
+    public func metric(_ name: String, _ labels: [String: String] = [:], on node: NodeID) -> Double? {
+        simulation.metrics(of: node)?.value(name, labels)
+    }
+
+    /// Crashes `node`; with oracle membership, the others hear of it after the detection delay.
+    public func crash(_ node: NodeID) {
+        simulation.crash(node)
+        scheduleOracleSync()
+    }
+
+    /// Restarts a crashed or departed node as a fresh process.
+    public func restart(_ node: NodeID) {
+        simulation.restart(node)
+        oracleDown = oracleDown.filter { Int($0 >> 32) != node.index }
+        scheduleOracleSync()
+    }
+
+    /// Makes `node` leave gracefully.
+    public func leave(_ node: NodeID) {
+        simulation.leave(node)
+        scheduleOracleSync()
+    }
+
+    public func partition(_ groups: [[NodeID]], oneWay: Bool = false) {
+        simulation.partition(groups, oneWay: oneWay)
+        scheduleOracleSync()
+    }
+
+    public func isolate(_ node: NodeID) {
+        simulation.isolate(node)
+        scheduleOracleSync()
+    }
+
+    public func heal() {
+        simulation.heal()
+        scheduleOracleSync()
+    }
+
+    /// (observer << 32 | member) pairs the oracle has reported down.
+    private var oracleDown: Set<UInt64> = []
+
+    /// With oracle membership, tells every running node, after the detection delay, which members it can
+    /// and cannot reach at that moment (a perfect failure detector with a fixed delay).
+    private func scheduleOracleSync() {
+        guard options.membership == .oracle else { return }
+        simulation.schedule(at: now + options.oracleDetectionDelay) { [unowned self] sim in
+            for observer in sim.runningNodes {
+                for member in sim.allNodes where member != observer {
+                    let key = UInt64(observer.index) << 32 | UInt64(member.index)
+                    let up = sim.state(of: member) == .running && sim.canReach(from: observer, to: member)
+                        && sim.canReach(from: member, to: observer)
+                    let wasDown = oracleDown.contains(key)
+                    guard up == wasDown else { continue }
+                    if up { oracleDown.remove(key) } else { oracleDown.insert(key) }
+                    sim.perform(on: observer) { node, now, io in node.member(member, up: up, now: now, io: &io) }
+                }
+            }
+        }
+    }
+
+    public func setSlow(_ node: NodeID, delay: Duration) { simulation.setSlow(node, delay: delay) }
+    public func setConditions(_ conditions: LinkConditions) { simulation.defaultConditions = conditions }
+    public func setConditions(_ conditions: LinkConditions?, for node: NodeID) { simulation.setConditions(conditions, for: node) }
+}

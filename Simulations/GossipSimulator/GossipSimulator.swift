@@ -1,1 +1,0 @@
-// The cluster simulator; see docs/ARCHITECTURE.md.

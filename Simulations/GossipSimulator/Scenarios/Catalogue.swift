@@ -1,0 +1,188 @@
+import Plumtree
+import ProtocolSupport
+
+/// Every scenario `plumtree-sim list` shows and `make sim` runs.
+///
+/// Time line of each: the cluster forms in the first minute, broadcasts start at 1 minute, and alert checks
+/// start after a 3-minute warm-up. Windows in the alert plans leave room for each rule's `for:` clock and
+/// Prometheus' 15 s scrape and evaluation steps: an alert is required only once it must be firing and is
+/// tolerated while it may or may not yet be.
+public enum Catalogue {
+    public static let all: [Scenario] = [
+        steady, isolatedNode, partitionHeal, crash30, packetLoss20, cacheFill, flooding, slowNode, graftFailures,
+    ]
+
+    public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
+
+    static func minutes(_ m: Double) -> Duration { .seconds(m * 60) }
+
+    static func reliability(_ floor: Double) -> @Sendable (Cluster, RunMeasures) -> [String] {
+        { _, m in m.reliability + 1e-9 < floor ? ["reliability \(m.reliability) below \(floor)"] : [] }
+    }
+
+    static func noFalseDeaths(_ m: RunMeasures) -> [String] {
+        m.falseDeaths > 0 ? ["\(m.falseDeaths) false death declarations (members alive and reachable declared dead)"] : []
+    }
+
+    /// A healthy cluster under steady load: no alert at all after warm-up, everything delivered.
+    public static let steady = Scenario(
+        name: "steady", summary: "healthy cluster under steady load: no alert after warm-up, every broadcast delivered",
+        duration: minutes(12),
+        script: { s in
+            s.broadcasts(perSecond: 2, from: minutes(1), until: minutes(11.5))
+        },
+        check: { cluster, m in reliability(1)(cluster, m) + noFalseDeaths(m) }
+    )
+
+    /// One node cut off from everyone: PlumtreeNodeIsolated on it and on it alone.
+    public static let isolatedNode = Scenario(
+        name: "isolated-node", summary: "one node cut off from all others: PlumtreeNodeIsolated on it alone",
+        duration: minutes(14),
+        script: { s in
+            let victim = s.pick(1)[0]
+            s.at(minutes(3), "isolate \(victim.name)") { $0.isolate(victim) }
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(13.5))
+            s.plan.tolerate("PlumtreeNodeIsolated", on: [victim], from: minutes(3), until: minutes(5))
+            s.plan.expect("PlumtreeNodeIsolated", on: [victim], from: minutes(5), until: minutes(15))
+            // The same cause, seen by the other rules of the peers family on the isolated node.
+            s.plan.tolerate("PlumtreeLowPeerCount", on: [victim], from: minutes(3), until: minutes(6))
+            s.plan.expect("PlumtreeLowPeerCount", on: [victim], from: minutes(6), until: minutes(15))
+            s.plan.tolerate("PlumtreeReducedRedundancy", on: [victim], from: minutes(3), until: minutes(9))
+            s.plan.expect("PlumtreeReducedRedundancy", on: [victim], from: minutes(9), until: minutes(15))
+        },
+        check: { cluster, m in reliability(1)(cluster, m) }
+    )
+
+    /// Two halves cut apart, then healed: every broadcast made during the partition reaches everyone after.
+    public static let partitionHeal = Scenario(
+        name: "partition-heal", summary: "50/50 partition for 6 minutes, then heal: nothing after heal, every broadcast delivered",
+        duration: minutes(18),
+        script: { s in
+            let half = s.nodes.count / 2
+            let left = s.pick(half)
+            let right = s.nodes.filter { !left.contains($0) }
+            s.at(minutes(3), "partition") { $0.partition([left, right]) }
+            s.at(minutes(9), "heal") { $0.heal() }
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(17))
+            s.plan.tolerate("MemberlistMembersSuspect", from: minutes(3), until: minutes(10))
+            s.plan.tolerate("MemberlistMembersDead", from: minutes(3), until: minutes(10))
+            s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(3), until: minutes(10))
+            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(12))
+            s.plan.tolerate("PlumtreeLowPeerCount", from: minutes(3), until: minutes(12))
+        },
+        check: { cluster, m in
+            var failures = reliability(1)(cluster, m)
+            if m.timeToHeal == nil { failures.append("no heal measured") }
+            return failures
+        }
+    )
+
+    /// 30 % of the nodes crash for good: their targets go down; the rest keep delivering.
+    public static let crash30 = Scenario(
+        name: "crash-30", summary: "30% of nodes crash at once: PlumtreeTargetDown on each of them, survivors deliver everything",
+        duration: minutes(12),
+        script: { s in
+            let victims = s.pick(Int((Double(s.nodes.count) * 0.3).rounded()))
+            s.at(minutes(3), "crash \(victims.count)") { cluster in victims.forEach(cluster.crash) }
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
+            s.plan.tolerate("PlumtreeTargetDown", on: victims, from: minutes(3), until: minutes(4.5))
+            s.plan.expect("PlumtreeTargetDown", on: victims, from: minutes(4.5), until: minutes(13))
+            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(10))
+            s.plan.tolerate("PlumtreeLowPeerCount", from: minutes(3), until: minutes(10))
+        },
+        check: { cluster, m in
+            var failures = reliability(1)(cluster, m) + noFalseDeaths(m)
+            if m.timeToFullDetection == nil { failures.append("crashes were not detected by every survivor") }
+            return failures
+        }
+    )
+
+    /// 20 % of datagrams lost everywhere: Lifeguard keeps false deaths at zero, repair keeps delivery whole.
+    public static let packetLoss20 = Scenario(
+        name: "packet-loss-20", summary: "20% datagram loss on every link: no false death, every broadcast delivered",
+        duration: minutes(12),
+        script: { s in
+            s.at(minutes(2), "20% loss") { cluster in cluster.setConditions(cluster.options.conditions.with(loss: 0.2)) }
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
+            s.plan.tolerate("MemberlistNodeDegraded", from: minutes(2), until: minutes(13))
+            s.plan.tolerate("MemberlistMembersSuspect", from: minutes(2), until: minutes(13))
+        },
+        check: { cluster, m in reliability(1)(cluster, m) + noFalseDeaths(m) }
+    )
+
+    /// Broadcasts outgrow a small cache: first CacheHighUtilization, then CachePressure.
+    public static let cacheFill = Scenario(
+        name: "cache-fill", summary: "broadcast rate outgrows a 100-message cache: CacheHighUtilization, then CachePressure",
+        duration: minutes(20),
+        configure: { options in
+            options.plumtree.messageCacheMaxSize = 100
+            options.plumtree.messageCacheTTL = .seconds(60)
+        },
+        script: { s in
+            // 1.5/s with a 60 s TTL holds ~90 messages (90 %); 3/s fills the cache.
+            s.broadcasts(perSecond: 1.5, from: minutes(1), until: minutes(10), size: 64)
+            s.at(minutes(10), "rate x2") { _ in }
+            s.broadcasts(perSecond: 3, from: minutes(10), until: minutes(20), size: 64)
+            let all = s.nodes
+            s.plan.tolerate("PlumtreeCacheHighUtilization", on: all, from: minutes(3), until: minutes(8))
+            s.plan.expect("PlumtreeCacheHighUtilization", on: all, from: minutes(8), until: minutes(21))
+            s.plan.tolerate("PlumtreeCachePressure", on: all, from: minutes(10), until: minutes(17))
+            s.plan.expect("PlumtreeCachePressure", on: all, from: minutes(17), until: minutes(21))
+        },
+        check: { cluster, m in reliability(1)(cluster, m) }
+    )
+
+    /// Pruning switched off (the flooding configuration): duplicate-rate alerts everywhere.
+    public static let flooding = Scenario(
+        name: "flooding", summary: "pruning off (flooding): PlumtreeElevatedDuplicateRate and PlumtreeHighDuplicateRate on every node",
+        duration: minutes(12),
+        configure: { options in options.plumtree.pruning = false },
+        script: { s in
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
+            let all = s.nodes
+            for alert in ["PlumtreeElevatedDuplicateRate", "PlumtreeHighDuplicateRate"] {
+                s.plan.tolerate(alert, on: all, from: minutes(3), until: minutes(7.5))
+                s.plan.expect(alert, on: all, from: minutes(7.5), until: minutes(12.5))
+            }
+        },
+        check: { cluster, m in reliability(1)(cluster, m) }
+    )
+
+    /// A node too slow for its input: missing messages pile up waiting for Graft answers.
+    public static let slowNode = Scenario(
+        name: "slow-node", summary: "one overloaded node processes its input late: PlumtreeGraftBacklog on it alone",
+        duration: minutes(14),
+        configure: { options in
+            // Patient grafting: a missing message is retried for about two minutes before it is given up.
+            options.plumtree.graftTimeout = .seconds(1)
+            options.plumtree.graftMaxRetries = 8
+            options.plumtree.graftBackoffLimit = .seconds(20)
+        },
+        script: { s in
+            let victim = s.pick(1)[0]
+            s.at(minutes(3), "slow \(victim.name)") { $0.setSlow(victim, delay: .milliseconds(60)) }
+            s.broadcasts(perSecond: 5, from: minutes(1), until: minutes(13.5), size: 64)
+            s.plan.tolerate("PlumtreeGraftBacklog", on: [victim], from: minutes(3), until: minutes(10))
+            s.plan.expect("PlumtreeGraftBacklog", on: [victim], from: minutes(10), until: minutes(15))
+        }
+    )
+
+    /// Payloads never reach one node (a path that drops large datagrams): its Grafts keep failing.
+    public static let graftFailures = Scenario(
+        name: "graft-failures", summary: "large datagrams to one node are dropped: PlumtreeGraftFailures and PlumtreeHighGraftFailures on it",
+        duration: minutes(14),
+        script: { s in
+            let victim = s.pick(1)[0]
+            s.at(minutes(3), "drop large to \(victim.name)") { cluster in
+                var conditions = cluster.options.conditions
+                conditions.maxDatagramBytes = 600
+                cluster.setConditions(conditions, for: victim)
+            }
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(13.5), size: 1000)
+            s.plan.tolerate("PlumtreeHighGraftFailures", on: [victim], from: minutes(3), until: minutes(7))
+            s.plan.expect("PlumtreeHighGraftFailures", on: [victim], from: minutes(7), until: minutes(15))
+            s.plan.tolerate("PlumtreeGraftFailures", on: [victim], from: minutes(3), until: minutes(10))
+            s.plan.expect("PlumtreeGraftFailures", on: [victim], from: minutes(10), until: minutes(15))
+        }
+    )
+}

@@ -1,0 +1,85 @@
+import Plumtree
+import ProtocolSupport
+
+/// A named fault script with the alerts it expects: the unit of `plumtree-sim run` and of `make sim`.
+///
+/// A scenario shapes the cluster (`configure`), schedules its broadcasts and faults and states its alert
+/// plan (`script`), and may check the run's measures afterwards (`check`). Everything it draws comes from
+/// the context's seeded random source, so a scenario replays exactly from its seed.
+public struct Scenario: Sendable {
+    public var name: String
+    /// One line: what happens and what must hold.
+    public var summary: String
+    public var defaultNodes: Int
+    /// Virtual time the run lasts.
+    public var duration: Duration
+    public var configure: @Sendable (inout ClusterOptions) -> Void
+    public var script: @Sendable (ScenarioContext) -> Void
+    /// Extra assertions on the finished run; each returned line is a failure.
+    public var check: @Sendable (Cluster, RunMeasures) -> [String]
+
+    public init(
+        name: String, summary: String, defaultNodes: Int = 24, duration: Duration,
+        configure: @escaping @Sendable (inout ClusterOptions) -> Void = { _ in },
+        script: @escaping @Sendable (ScenarioContext) -> Void,
+        check: @escaping @Sendable (Cluster, RunMeasures) -> [String] = { _, _ in [] }
+    ) {
+        self.name = name
+        self.summary = summary
+        self.defaultNodes = defaultNodes
+        self.duration = duration
+        self.configure = configure
+        self.script = script
+        self.check = check
+    }
+}
+
+/// What a scenario's script works with: the cluster, its alert plan, and a seeded random source.
+public final class ScenarioContext {
+    public let cluster: Cluster
+    public var plan: AlertPlan
+    public var random: SeededRandom
+    /// Marks shown on the report's charts (e.g. "partition", "heal"), in virtual seconds.
+    public private(set) var marks: [(seconds: Double, label: String)] = []
+
+    init(cluster: Cluster, seed: UInt64) {
+        self.cluster = cluster
+        self.plan = AlertPlan()
+        self.random = SeededRandom(seed: seed ^ 0x5CE7_A210)
+    }
+
+    public var nodes: [NodeID] { cluster.allNodes }
+
+    /// Runs `action` at `time` and marks it on the charts.
+    public func at(_ time: Duration, _ label: String, _ action: @escaping (Cluster) -> Void) {
+        marks.append((time.seconds, label))
+        cluster.at(time, action)
+    }
+
+    /// Broadcasts `perSecond` messages a second, evenly spaced, from `from` until `until`, each from a
+    /// running node drawn at random when it is sent (optionally only among `origins`).
+    public func broadcasts(perSecond: Double, from: Duration, until: Duration, size: Int? = nil, origins: [NodeID]? = nil) {
+        guard perSecond > 0 else { return }
+        let step = Duration.seconds(1 / perSecond)
+        var t = from
+        while t < until {
+            cluster.at(t) { [unowned self] cluster in
+                let candidates = (origins ?? cluster.runningNodes).filter { cluster.simulation.state(of: $0) == .running }
+                guard !candidates.isEmpty else { return }
+                let origin = candidates[Int(self.random.next() % UInt64(candidates.count))]
+                cluster.broadcast(from: origin, size: size)
+            }
+            t += step
+        }
+    }
+
+    /// `count` distinct nodes drawn at random.
+    public func pick(_ count: Int, from candidates: [NodeID]? = nil) -> [NodeID] {
+        var pool = candidates ?? nodes
+        var chosen: [NodeID] = []
+        while chosen.count < count, !pool.isEmpty {
+            chosen.append(pool.remove(at: Int(random.next() % UInt64(pool.count))))
+        }
+        return chosen.sorted()
+    }
+}

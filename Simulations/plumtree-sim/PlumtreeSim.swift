@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import GossipSimulator
+
+@main
+struct PlumtreeSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plumtree-sim",
+        abstract: "Runs Plumtree gossip clusters in virtual time: the real protocol cores, a simulated network, faults on demand, alert rules proven with promtool.",
+        subcommands: [List.self, Run.self, All.self]
+    )
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Lists the scenarios.")
+
+    func run() {
+        for scenario in Catalogue.all {
+            let minutes = Int(scenario.duration.components.seconds / 60)
+            print("\(scenario.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(scenario.defaultNodes).leftPad(3)) nodes \(String(minutes).leftPad(3)) min  \(scenario.summary)")
+        }
+    }
+}
+
+struct RunOptions: ParsableArguments {
+    @Option(help: "Nodes in the cluster (default: the scenario's).")
+    var nodes: Int?
+
+    @Option(help: "The seed every random choice derives from.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Also run the flood baseline (same seed, pruning off) and report ratios.")
+    var baseline = false
+
+    @Flag(help: "Print the result as JSON on standard output.")
+    var json = false
+
+    @Option(help: "Membership: swim (the real core) or oracle (simulated perfect failure detector).")
+    var membership: String = "swim"
+
+    @Option(help: "The alert rules to prove (default: monitoring/prometheus/alerts.yml).")
+    var rules: String?
+
+    @Option(help: "Where report folders go.")
+    var reports: String = "reports"
+
+    @Flag(help: "Skip the promtool alert proof.")
+    var noAlerts = false
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Runs one scenario and writes its report folder.")
+
+    @Argument(help: "The scenario (see `plumtree-sim list`).")
+    var scenario: String
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        guard let scenario = Catalogue.named(scenario) else {
+            throw ValidationError("no scenario '\(self.scenario)'; `plumtree-sim list` shows them")
+        }
+        let passed = try runScenario(scenario, options)
+        if !passed { throw ExitCode(1) }
+    }
+}
+
+struct All: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Runs every scenario; fails if any fails.")
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        var failed: [String] = []
+        for scenario in Catalogue.all where try !runScenario(scenario, options) { failed.append(scenario.name) }
+        if !failed.isEmpty {
+            FileHandle.standardError.write(Data("failed: \(failed.joined(separator: ", "))\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Runs one scenario with a progress bar on a terminal, writes its report, prints the outcome.
+func runScenario(_ scenario: Scenario, _ options: RunOptions) throws -> Bool {
+    guard let membership = MembershipMode(rawValue: options.membership) else {
+        throw ValidationError("--membership must be swim or oracle")
+    }
+    let directory = "\(options.reports)/\(scenario.name)-\(options.seed)"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let settings = RunSettings(
+        nodes: options.nodes, seed: options.seed, baseline: options.baseline, rulesFile: options.rules,
+        outputDirectory: directory, proveAlerts: !options.noAlerts, membership: membership)
+    let bar = ProgressBar(label: scenario.name, enabled: isatty(STDERR_FILENO) == 1 && !options.json)
+    let result = ScenarioRunner.run(scenario, settings) { bar.update($0) }
+    bar.finish()
+    try ReportWriter.write(result, to: directory)
+    if options.json {
+        print(ResultJSON.render(result))
+    } else {
+        print(ReportWriter.summary(result))
+        print("report: \(directory)/report.md")
+    }
+    if !result.passed {
+        FileHandle.standardError.write(Data("""
+            FAILED \(scenario.name) with seed \(result.seed):
+            \(result.failures.prefix(20).map { "  - \($0)" }.joined(separator: "\n"))
+            replay: \(result.replayCommand)
+
+            """.utf8))
+    }
+    return result.passed
+}
+
+/// A one-line progress bar on standard error, drawn only on a terminal.
+final class ProgressBar {
+    let label: String
+    let enabled: Bool
+    var last = -1
+
+    init(label: String, enabled: Bool) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    func update(_ fraction: Double) {
+        guard enabled else { return }
+        let percent = Int((min(1, max(0, fraction)) * 100).rounded(.down))
+        guard percent != last else { return }
+        last = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)%".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,1 +1,0 @@
-print("plumtree-sim: not yet wired")
