@@ -28,6 +28,9 @@ build: deps
 IO_SUITES := GossipRuntimeTests|GossipNodeTests|GossipObservabilityTests|InteropTests|ProcessTests
 CORE_SUITES := ProtocolSupportTests|MemberlistWireTests|MembershipTests|PlumtreeTests|SimulationTests
 unit: deps
+	@for dir in Tests/*Tests; do target=$$(basename $$dir); \
+	  echo "$(IO_SUITES)|$(CORE_SUITES)" | tr '|' '\n' | grep -qx "$$target" || \
+	  { echo "test target $$target is in neither IO_SUITES nor CORE_SUITES of the Makefile"; exit 1; }; done
 	$(SWIFT) build --build-tests
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --filter '$(IO_SUITES)'
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --filter '$(CORE_SUITES)'
