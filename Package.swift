@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),
-        .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport"]),
+        .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport", "GossipNode", "ProtocolSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),
     ]
 )

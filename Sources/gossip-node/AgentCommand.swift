@@ -78,7 +78,9 @@ struct AgentCommand: AsyncParsableCommand {
             }
         }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint],
+            // The node's run() also returns after a leave through the admin API: that ends the agent normally.
+            configuration: .init(services: [.init(service: node, successTerminationBehavior: .gracefullyShutdownGroup)],
+                                 gracefulShutdownSignals: [.sigterm, .sigint],
                                  logger: Logger(label: "gossip.lifecycle")))
         try await group.run()
         printer?.cancel()

@@ -104,7 +104,9 @@ struct DemoCommand: AsyncParsableCommand {
         writeLine(duration.map { "Running for \($0) s more (Ctrl-C to stop)." } ?? "Running until Ctrl-C.")
 
         let keeper = DemoKeeper(seconds: duration)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.map { .init(service: $0) }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.map {
+            .init(service: $0, successTerminationBehavior: .ignore)
+        }
         services.append(.init(service: keeper, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "gossip.demo")))

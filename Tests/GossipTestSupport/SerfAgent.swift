@@ -10,6 +10,7 @@ public final class SerfAgent: @unchecked Sendable {
     private let serf: String
 
     public struct Missing: Error, CustomStringConvertible {
+        public init() {}
         public var description: String { "serf is not installed: run `make deps`" }
     }
 

@@ -165,21 +165,3 @@ import Testing
         passed = failed
     }
 }
-
-/// The gossip-node binary built next to this test bundle.
-enum GossipNodeBinary {
-    struct Missing: Error, CustomStringConvertible {
-        let looked: String
-        var description: String { "gossip-node is not built at \(looked): run `swift build` first" }
-    }
-
-    static func path() throws -> String {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = testBinary.deletingLastPathComponent()
-        // The xctest bundle may be a directory (macOS) or a file (Linux) in the build products folder.
-        if directory.lastPathComponent.hasSuffix(".xctest") { directory = directory.deletingLastPathComponent() }
-        let candidate = directory.appendingPathComponent("gossip-node").path
-        guard FileManager.default.isExecutableFile(atPath: candidate) else { throw Missing(looked: candidate) }
-        return candidate
-    }
-}

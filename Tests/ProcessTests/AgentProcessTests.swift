@@ -1,0 +1,149 @@
+import Foundation
+import GossipNode
+import GossipTestSupport
+import ProtocolSupport
+import Testing
+
+/// Real `gossip-node agent` processes on loopback, driven through the CLI as an operator would.
+@Suite(.serialized) struct AgentProcessTests {
+    struct Agent {
+        let name: String
+        let bind: String
+        let admin: String
+        let process: ManagedProcess
+
+        /// Delivered messages the agent printed with --print-messages.
+        func printedMessages() -> [[String: Any]] {
+            process.log().split(separator: "\n").compactMap { line in
+                guard line.hasPrefix("{") else { return nil }
+                return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }
+        }
+    }
+
+    static func startAgents(_ count: Int, workspace: TestWorkspace, prefix: String) throws -> [Agent] {
+        let binary = try GossipNodeBinary.path()
+        var agents: [Agent] = []
+        for index in 1...count {
+            let name = "\(prefix)-\(index)"
+            let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
+            let admin = "127.0.0.1:\(try LoopbackPorts.free())"
+            var arguments = ["agent", "--name", name, "--bind", bind, "--admin", admin, "--profile", "local", "--print-messages"]
+            if let first = agents.first { arguments += ["--join", first.bind] }
+            let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
+            agents.append(Agent(name: name, bind: bind, admin: admin, process: process))
+        }
+        return agents
+    }
+
+    static func cli(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await runTool(try GossipNodeBinary.path(), arguments, timeout: .seconds(20))
+    }
+
+    static func members(via admin: String) async -> [AdminAPI.Member] {
+        guard let reply = try? await cli(["members", "--admin", admin, "--json"]), reply.status == 0 else { return [] }
+        return (try? AdminJSON.members(Array(reply.output.utf8))) ?? []
+    }
+
+    @Test func fiveAgentsBroadcastFailAndLeaveAsOperatorsSeeIt() async throws {
+        let workspace = try TestWorkspace("five-agents")
+        let agents = try Self.startAgents(5, workspace: workspace, prefix: "agent")
+        var passed = false
+        defer {
+            if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) }
+        }
+
+        // members: five alive, as every agent sees it.
+        let converged = await eventually(timeout: .seconds(30), every: .milliseconds(250)) {
+            for agent in agents where await Self.members(via: agent.admin).filter({ $0.state == "alive" }).count != 5 {
+                return false
+            }
+            return true
+        }
+        #expect(converged, "every agent should list five alive members")
+
+        // A broadcast from the CLI appears on every other agent's stdout exactly once.
+        let payload = "hello from the cli \(UUID().uuidString.prefix(8))"
+        let sent = try await Self.cli(["broadcast", "--admin", agents[2].admin, payload])
+        #expect(sent.status == 0, "broadcast said: \(sent.output)")
+        let id = sent.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let delivered = await eventually(timeout: .seconds(15)) {
+            agents.enumerated().allSatisfy { index, agent in
+                index == 2 || agent.printedMessages().contains { $0["id"] as? String == id }
+            }
+        }
+        #expect(delivered, "the broadcast should reach the four other agents")
+        try await Task.sleep(for: .milliseconds(500))
+        for (index, agent) in agents.enumerated() where index != 2 {
+            let copies = agent.printedMessages().filter { $0["id"] as? String == id }
+            #expect(copies.count == 1, "\(agent.name) printed the message \(copies.count) times")
+            #expect(copies.first?["payload"] as? String == payload)
+            #expect(copies.first?["origin"] as? String == agents[2].name)
+        }
+
+        // One killed with SIGKILL is reported failed by the others.
+        agents[4].process.signal(SIGKILL)
+        let failed = await eventually(timeout: .seconds(40), every: .milliseconds(250)) {
+            await Self.members(via: agents[0].admin).first { $0.name == agents[4].name }?.state == "dead"
+        }
+        #expect(failed, "the killed agent should be reported failed (dead)")
+
+        // One stopped with SIGTERM leaves: reported left, and exits 0 within a few seconds.
+        agents[3].process.signal(SIGTERM)
+        let exit = await agents[3].process.waitForExit(timeout: .seconds(10))
+        #expect(exit == 0, "an agent stopped with SIGTERM should leave and exit 0, exited \(exit.map(String.init) ?? "not at all")")
+        let left = await eventually(timeout: .seconds(15), every: .milliseconds(250)) {
+            await Self.members(via: agents[0].admin).first { $0.name == agents[3].name }?.state == "left"
+        }
+        #expect(left, "the agent stopped with SIGTERM should be reported left")
+
+        // `gossip-node leave` through the admin API: the agent leaves and exits 0.
+        let leave = try await Self.cli(["leave", "--admin", agents[1].admin])
+        #expect(leave.status == 0, "leave said: \(leave.output)")
+        #expect(await agents[1].process.waitForExit(timeout: .seconds(10)) == 0)
+
+        for agent in agents { await agent.process.stop() }
+        passed = converged && delivered && failed && exit == 0 && left
+    }
+
+    @Test func badFlagsAndConfigValuesExitNonZeroNamingThem() async throws {
+        let port = try LoopbackPorts.free(udpAndTCP: true)
+        let badBind = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1"])
+        #expect(badBind.status != 0)
+        #expect(badBind.output.contains("bind") && badBind.output.contains("127.0.0.1"), "got: \(badBind.output)")
+
+        let badProfile = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1:\(port)", "--profile", "moon"])
+        #expect(badProfile.status != 0)
+        #expect(badProfile.output.contains("profile") && badProfile.output.contains("moon"), "got: \(badProfile.output)")
+
+        let badKey = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1:\(port)", "--encrypt", "c2hvcnQ="])
+        #expect(badKey.status != 0)
+        #expect(badKey.output.contains("encrypt"), "got: \(badKey.output)")
+
+        let workspace = try TestWorkspace("bad-config")
+        defer { workspace.discard() }
+        let file = workspace.url.appendingPathComponent("node.yaml")
+        try "name: x\nbind: 127.0.0.1:\(port)\nplumtree:\n  eager_fanout: lots\n".write(to: file, atomically: true, encoding: .utf8)
+        let badFile = try await Self.cli(["agent", "--config", file.path])
+        #expect(badFile.status != 0)
+        #expect(badFile.output.contains("plumtree.eager_fanout") && badFile.output.contains("lots"), "got: \(badFile.output)")
+
+        try "name: x\nbind: 127.0.0.1:\(port)\nplumtree:\n  eager_fanuot: 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let unknownKey = try await Self.cli(["agent", "--config", file.path])
+        #expect(unknownKey.status != 0)
+        #expect(unknownKey.output.contains("plumtree.eager_fanuot"), "got: \(unknownKey.output)")
+    }
+
+    @Test func aPortInUseIsNamed() async throws {
+        let workspace = try TestWorkspace("port-in-use")
+        let agents = try Self.startAgents(1, workspace: workspace, prefix: "holder")
+        var passed = false
+        defer { if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) } }
+        #expect(await eventually(timeout: .seconds(10)) { !(await Self.members(via: agents[0].admin)).isEmpty })
+        let clash = try await Self.cli(["agent", "--name", "clash", "--bind", agents[0].bind])
+        #expect(clash.status != 0)
+        #expect(clash.output.contains(agents[0].bind) && clash.output.contains("in use"), "got: \(clash.output)")
+        await agents[0].process.stop()
+        passed = clash.status != 0
+    }
+}
