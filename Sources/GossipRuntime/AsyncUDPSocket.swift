@@ -46,10 +46,15 @@ public final class AsyncUDPSocket: Sendable {
                 let socket = try UDPSocket(loop: loop, bindingTo: address, receiveBufferSize: receiveBufferSize)
                 let dropped = Counter()
                 socket.onClose = { continuation.finish() }
-                try socket.startReceiving { bytes, source in
-                    if case .dropped = continuation.yield(Datagram(bytes: Array(bytes), source: source)) {
-                        dropped.value += 1
+                do {
+                    try socket.startReceiving { bytes, source in
+                        if case .dropped = continuation.yield(Datagram(bytes: Array(bytes), source: source)) {
+                            dropped.value += 1
+                        }
                     }
+                } catch {
+                    socket.close()
+                    throw error
                 }
                 return (LoopBound(socket, loop: loop), LoopBound(dropped, loop: loop), socket.localAddress)
             }

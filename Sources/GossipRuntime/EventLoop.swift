@@ -1,6 +1,6 @@
 import CLibUV
 import ProtocolSupport
-import Synchronization
+import Synchronization  // Atomic
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +22,7 @@ import Darwin
 /// thread. It may be called any number of times. A loop must be shut down before it is released.
 public final class EventLoop: @unchecked Sendable {
     // @unchecked Sendable: the state shared between threads (queue, phase, shutdown waiters, thread id) sits
-    // in `shared`, a Mutex, or in the `loopThread` atomic. `uvLoop`, `wakeup`, `resources` and `spare` are
+    // in `shared`, behind a lock, or in the `loopThread` atomic. `uvLoop`, `wakeup`, `resources` and `spare` are
     // touched only on the loop thread (every loop-thread entry point checks `inLoopThread`), apart from their
     // set-up in `init` before the thread starts and the release of `uvLoop` in `deinit` after it has ended.
 
@@ -30,7 +30,7 @@ public final class EventLoop: @unchecked Sendable {
     public let name: String
     let uvLoop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
-    private let shared: Mutex<SharedState>
+    private let shared: LockedState<SharedState>
     private let loopThread = Atomic<UInt>(0)
     /// Loop thread only: every open handle owner, kept alive until its close callback.
     let resources = ResourceRegistry()
@@ -62,7 +62,7 @@ public final class EventLoop: @unchecked Sendable {
         self.name = name
         self.uvLoop = uvLoop
         wakeup = .allocate(capacity: 1)
-        shared = Mutex(SharedState())
+        shared = LockedState(SharedState())
         uv_async_init(uvLoop, wakeup, eventLoopWakeup)
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
 

@@ -35,7 +35,7 @@ import ProtocolSupport
 /// TCPConnection.shutdownWrite(completion: ((Result<Void, RuntimeError>) -> Void)? = nil)   // half-close
 ///
 /// // Lifecycle
-/// TCPConnection.close()                                // idempotent; pending writes complete with a failure
+/// TCPConnection.close()                                // at once, idempotent; queued writes fail with .closed
 /// TCPConnection.onClose: ((RuntimeError?) -> Void)?    // once, when closed; the reason if it was cut off
 /// TCPConnection.isClosed: Bool
 /// TCPConnection.remoteAddress: SocketAddress?
@@ -389,8 +389,9 @@ public final class TCPConnection: LoopResource {
     /// True once closed, by its owner, by a cut-off or failure, or by the loop shutting down.
     public var isClosed: Bool { handle == nil }
 
-    /// Closes the connection. Pending writes complete with ``RuntimeError/closed``; a pending connect too.
-    /// `onEnd` is not called for a close the owner asked for. Idempotent.
+    /// Closes the connection at once. Writes still queued are dropped and complete with ``RuntimeError/closed``;
+    /// a pending connect too. To send a reply and then close, close in the reply's write completion (or in
+    /// ``shutdownWrite(completion:)``'s). `onEnd` is not called for a close the owner asked for. Idempotent.
     public func close() { close(reason: nil) }
 
     func close(reason: RuntimeError?) {

@@ -1,6 +1,5 @@
 import GossipRuntime
 import ProtocolSupport
-import Synchronization
 import Testing
 
 #if canImport(Glibc)

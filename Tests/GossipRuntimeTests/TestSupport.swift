@@ -1,6 +1,5 @@
 import GossipRuntime
 import ProtocolSupport
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -37,11 +36,31 @@ let loopback6 = SocketAddress(ip: Array(repeating: 0, count: 15) + [1], port: 0)
 
 /// A value shared between the loop thread and a test, behind a lock; for results only, never for coordination
 /// the runtime should be doing.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    var value: Value { mutex.withLock { $0 } }
-    func update<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+/// A pthread mutex, which ThreadSanitizer sees (it does not see the futex calls of Synchronization's Mutex).
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `stored` is only touched between lock and unlock of `mutex`.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var stored: Value
+
+    init(_ value: Value) {
+        stored = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    var value: Value { update { $0 } }
+
+    func update<R>(_ body: (inout Value) -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&stored)
+    }
 }
 
 /// Deterministic payload bytes for sequence number `sequence`, so the receiver can check each one.
