@@ -68,6 +68,17 @@ struct MsgpackTests {
         #expect(alive == Alive(incarnation: 0, node: "n1", addr: [], port: 7946, meta: [], vsn: .absent))
     }
 
+    @Test func oneCharacterKeysMatch() throws {
+        var w = MsgpackWriter()
+        w.writeKey("x")
+        w.writeKey("xy")
+        var r = MsgpackReader(w.bytes)
+        let one = try r.readKey()
+        let two = try r.readKey()
+        #expect(r.key(one, is: "x") && !r.key(one, is: "y") && !r.key(one, is: "xy"))
+        #expect(r.key(two, is: "xy") && !r.key(two, is: "x"))
+    }
+
     @Test func keysAreCaseSensitive() throws {
         let message = [UInt8(0), 0x81] + [0xA4] + utf8("node") + [0xA1, 0x61]
         #expect(try Ping(decoding: message).node == "")
