@@ -18,7 +18,7 @@ import ProtocolSupport
 ///
 /// Outputs are appended to the caller's array in the order they happen. Same seed and same inputs give
 /// the same outputs, byte for byte: the core reads no clock and draws only from its own `SeededRandom`.
-public struct MembershipCore {
+public struct MembershipCore: Sendable {
     public let config: MembershipConfig
     /// This node's name, address, metadata and versions as announced.
     public internal(set) var local: LocalNode
