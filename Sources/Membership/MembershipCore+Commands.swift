@@ -101,3 +101,31 @@ enum SerfMessageType {
     static let leave: UInt8 = 0
     static let join: UInt8 = 1
 }
+
+/// Key rotation without restart: install the new key everywhere, make it primary everywhere, then remove
+/// the old one. Every key installed is tried on what arrives; the primary seals what leaves.
+extension MembershipCore {
+    /// Installs `key` (16, 24 or 32 bytes). The first key installed turns encryption on and becomes primary.
+    public mutating func installKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else {
+            keyring = try Keyring(primaryKey: key)
+            return
+        }
+        try ring.addKey(key)
+        keyring = ring
+    }
+
+    /// Makes an installed key the one that seals outgoing packets and streams.
+    public mutating func useKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else { throw WireError(.invalidKey, "no keyring installed") }
+        try ring.useKey(key)
+        keyring = ring
+    }
+
+    /// Removes a key that is not the primary one.
+    public mutating func removeKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else { throw WireError(.invalidKey, "no keyring installed") }
+        try ring.removeKey(key)
+        keyring = ring
+    }
+}

@@ -167,3 +167,26 @@ import Testing
         #expect(metrics.value("memberlist_packets_sent_total", [("transport", "tcp")]) > 0)
     }
 }
+
+@Suite struct KeyRotationTests {
+    @Test func aClusterRotatesItsKeyWithoutRestart() throws {
+        let old = Array(repeating: UInt8(1), count: 32)
+        let new = Array(repeating: UInt8(2), count: 32)
+        var net = SimulatedNetwork(seed: 51, config: ClusterTests.fast)
+        for _ in 0..<4 { net.addNode(keyring: try Keyring(primaryKey: old)) }
+        for i in 1..<4 { net.join(i, seeds: [0]) }
+        net.run(for: .seconds(5))
+        #expect(net.converged(live: Array(0..<4)))
+        for i in 0..<4 { try net.nodes[i].core.installKey(new) }
+        net.run(for: .seconds(2))
+        for i in 0..<4 { try net.nodes[i].core.useKey(new) }
+        net.run(for: .seconds(2))
+        for i in 0..<4 { try net.nodes[i].core.removeKey(old) }
+        net.run(for: .seconds(20))
+        #expect(net.converged(live: Array(0..<4)))
+        #expect(net.nodes.allSatisfy { $0.core.keyring?.keys == [new] })
+        let decryptFailures = (0..<4).map { net.nodes[$0].metrics.value("memberlist_packets_dropped_total", [("reason", "decryption_failed")]) }
+        #expect(decryptFailures == [0, 0, 0, 0])
+        #expect(!net.events.contains { if case .suspect = $0.2 { return true } else { return false } })
+    }
+}

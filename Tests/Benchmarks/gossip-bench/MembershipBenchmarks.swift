@@ -6,14 +6,18 @@ import ProtocolSupport
 
 let membershipBenchmarks: [BenchmarkSuite] = [
     BenchmarkSuite(name: "membership") {
-        [probeRound(members: 50), probeRound(members: 1000), pushPullMerge(members: 50)]
+        [
+            probeRound(members: 50, compression: true), probeRound(members: 50, compression: false),
+            probeRound(members: 1000, compression: true), pushPullMerge(members: 50),
+        ]
     }
 ]
 
 /// The LAN profile without periodic push/pull, so a probe round measures probing only.
-private func benchConfig() -> MembershipConfig {
+private func benchConfig(compression: Bool = true) -> MembershipConfig {
     var config = MembershipConfig.lan
     config.pushPullInterval = .zero
+    config.compression = compression
     return config
 }
 
@@ -22,9 +26,9 @@ private func memberAddress(_ i: Int) -> SocketAddress {
 }
 
 /// A core that knows `members - 1` others, with the gossip of their arrival already drained.
-private func populatedCore(members: Int) -> (MembershipCore, Instant) {
+private func populatedCore(members: Int, compression: Bool = true) -> (MembershipCore, Instant) {
     var core = try! MembershipCore(
-        config: benchConfig(), local: LocalNode(name: "bench", address: SocketAddress(ipv4: 10, 0, 0, 1, port: 7946)),
+        config: benchConfig(compression: compression), local: LocalNode(name: "bench", address: SocketAddress(ipv4: 10, 0, 0, 1, port: 7946)),
         seed: 7, metrics: NOOPMetricsHandler.instance, now: .zero)
     var out: [MembershipOutput] = []
     for i in 1..<members {
@@ -56,8 +60,8 @@ private func answerPings(_ core: inout MembershipCore, _ outputs: [MembershipOut
 /// One probe: the tick picks the next member and pings it, the member decodes the ping and acks, the
 /// core takes the ack (RTT, awareness). The clock moves one probe interval per round, so one gossip tick
 /// (with nothing queued) runs in each round too.
-private func probeRound(members: Int) -> BenchmarkResult {
-    var (core, start) = populatedCore(members: members)
+private func probeRound(members: Int, compression: Bool) -> BenchmarkResult {
+    var (core, start) = populatedCore(members: members, compression: compression)
     var now = start
     var out: [MembershipOutput] = []
     out.reserveCapacity(16)
@@ -76,8 +80,10 @@ private func probeRound(members: Int) -> BenchmarkResult {
     // A round that did not end in an ack would measure the failure path instead: say so.
     let healthy = core.counts.alive == members && core.healthScore == 0
     return BenchmarkResult(
-        name: "probe round, \(members) members", value: ns, unit: "ns/probe",
+        name: "probe round, \(members) members" + (compression ? "" : ", no compression"), value: ns,
+        unit: "ns/probe",
         note: "tick + ping encode + peer decode/ack + ack handling, LAN profile"
+            + (compression ? " (LZW tried on every packet, as memberlist does)" : "")
             + (healthy ? "" : " (WARNING: probes failed during the run)"))
 }
 
