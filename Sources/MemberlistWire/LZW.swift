@@ -12,28 +12,37 @@ public enum LZW {
 
     /// Decompresses `input`, refusing streams that are invalid, end without the end code, or would inflate
     /// beyond `maxOutput` bytes (the check happens while inflating, before the memory is used).
-    public static func inflate(_ input: some Collection<UInt8>, maxOutput: Int) throws(WireError) -> [UInt8] {
+    public static func inflate(_ input: [UInt8], maxOutput: Int) throws(WireError) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(min(maxOutput, input.count * 3))
         // The dictionary: code -> (prefix code, suffix byte). Entries always point to a smaller code, so a
-        // chain ends after at most 4096 steps, whatever a hostile stream contains.
-        var prefix = [UInt16](repeating: 0, count: 1 << maxWidth)
-        var suffix = [UInt8](repeating: 0, count: 1 << maxWidth)
-        var stack = [UInt8](repeating: 0, count: 1 << maxWidth)
+        // chain ends after at most 4096 steps, whatever a hostile stream contains. Codes are at most 12 bits,
+        // so every index below stays inside the 4096-entry tables.
+        let tableSize = 1 << maxWidth
+        let prefix = UnsafeMutablePointer<UInt16>.allocate(capacity: tableSize)
+        prefix.initialize(repeating: 0, count: tableSize)
+        defer { prefix.deallocate() }
+        let suffix = UnsafeMutablePointer<UInt8>.allocate(capacity: tableSize)
+        suffix.initialize(repeating: 0, count: tableSize)
+        defer { suffix.deallocate() }
+        let stack = UnsafeMutablePointer<UInt8>.allocate(capacity: tableSize)
+        stack.initialize(repeating: 0, count: tableSize)
+        defer { stack.deallocate() }
         var width = 9
         var hi = endCode
         var overflow = 1 << width
         var last = invalidCode
         var bits: UInt32 = 0
         var nBits = 0
-        var iterator = input.makeIterator()
+        var position = 0
 
         while true {
             while nBits < width {
-                guard let byte = iterator.next() else {
+                guard position < input.count else {
                     throw WireError(.unsupportedCompression, "LZW stream ends without its end code")
                 }
-                bits |= UInt32(byte) << UInt32(nBits)
+                bits |= UInt32(input[position]) << UInt32(nBits)
+                position += 1
                 nBits += 8
             }
             let code = Int(bits & ((1 << UInt32(width)) - 1))
@@ -58,7 +67,7 @@ public enum LZW {
             } else if code <= hi {
                 // Expand the chain into `stack` from its end, then copy it out in order.
                 var c = code
-                var i = stack.count - 1
+                var i = tableSize - 1
                 if code == hi && last != invalidCode {
                     // The code being defined right now: the last expansion followed by its own first byte.
                     c = last
@@ -74,11 +83,11 @@ public enum LZW {
                     c = Int(prefix[c])
                 }
                 stack[i] = UInt8(c)
-                let length = stack.count - i
+                let length = tableSize - i
                 guard length <= maxOutput - output.count else {
                     throw WireError(.tooLarge, "LZW output over \(maxOutput) bytes")
                 }
-                output.append(contentsOf: stack[i...])
+                output.append(contentsOf: UnsafeBufferPointer(start: stack + i, count: length))
                 if last != invalidCode {
                     suffix[hi] = UInt8(c)
                     prefix[hi] = UInt16(last)
@@ -115,8 +124,12 @@ public enum LZW {
         // (prefix code << 8 | byte) -> code, open addressing; 16384 slots for at most 3838 entries.
         let tableSize = 1 << 14
         let mask = tableSize - 1
-        var keys = [UInt32](repeating: UInt32.max, count: tableSize)
-        var values = [UInt16](repeating: 0, count: tableSize)
+        let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: tableSize)
+        keys.initialize(repeating: UInt32.max, count: tableSize)
+        defer { keys.deallocate() }
+        let values = UnsafeMutablePointer<UInt16>.allocate(capacity: tableSize)
+        values.initialize(repeating: 0, count: tableSize)
+        defer { values.deallocate() }
         var hi = UInt32(endCode)
         var overflow: UInt32 = 1 << 9
         var code = UInt32(first)
@@ -148,7 +161,7 @@ public enum LZW {
                 writer.width = 9
                 hi = UInt32(endCode)
                 overflow = 1 << 9
-                for i in 0..<tableSize { keys[i] = UInt32.max }
+                keys.update(repeating: UInt32.max, count: tableSize)
                 continue
             }
             keys[slot] = key

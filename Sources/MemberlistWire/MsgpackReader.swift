@@ -110,14 +110,16 @@ public struct MsgpackReader: Sendable {
 
     /// Whether the key at `range` is exactly `name` (case-sensitive, as Go matches field names).
     public func key(_ range: Range<Int>, is name: StaticString) -> Bool {
-        guard range.count == name.utf8CodeUnitCount else { return false }
-        let start = name.utf8Start
-        var i = 0
-        for index in range {
-            if bytes[index] != start[i] { return false }
-            i += 1
+        // withUTF8Buffer works for both StaticString representations (a one-scalar literal has no pointer).
+        name.withUTF8Buffer { utf8 in
+            guard range.count == utf8.count else { return false }
+            var i = 0
+            for index in range {
+                if bytes[index] != utf8[i] { return false }
+                i += 1
+            }
+            return true
         }
-        return true
     }
 
     /// A string field; nil reads as "". Bytes that are not UTF-8 are refused, so a name can never be
@@ -126,7 +128,10 @@ public struct MsgpackReader: Sendable {
         let length = try strLength(tag: try readByte())
         if length <= 0 { return "" }
         let r = try readRawRange(count: length)
-        guard let s = String(validating: bytes[r], as: UTF8.self) else {
+        let decoded = bytes.withUnsafeBufferPointer { all in
+            String(validating: UnsafeBufferPointer(rebasing: all[r]), as: UTF8.self)
+        }
+        guard let s = decoded else {
             throw WireError(.malformed, "string is not UTF-8")
         }
         return s
@@ -208,10 +213,11 @@ public struct MsgpackReader: Sendable {
         }
         let r = try readBytesRange()
         if r.isEmpty { return .absent }
-        guard let vsn = Vsn(bytes: bytes[r]) else {
-            throw WireError(.malformed, "Vsn has \(r.count) bytes, not 6")
-        }
-        return vsn
+        guard r.count == 6 else { throw WireError(.malformed, "Vsn has \(r.count) bytes, not 6") }
+        let b = r.lowerBound
+        return Vsn(
+            protocolMin: bytes[b], protocolMax: bytes[b + 1], protocolCurrent: bytes[b + 2],
+            delegateMin: bytes[b + 3], delegateMax: bytes[b + 4], delegateCurrent: bytes[b + 5])
     }
 
     /// Skips one value of any type, without recursion: a count of values still to skip grows with

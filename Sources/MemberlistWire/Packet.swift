@@ -77,30 +77,34 @@ public enum Packet {
         }
         let body = (first + 1)..<range.upperBound
         var reader = MsgpackReader(bytes, start: body.lowerBound, end: body.upperBound)
-        func finished<M: WireMessage>(_ message: M) throws(WireError) -> M {
-            guard reader.isAtEnd else { throw WireError(.malformed, "\(reader.remaining) bytes after the message") }
-            return message
-        }
         switch type {
-        case .ping: messages.append(.ping(try finished(Ping(decodingBody: &reader))))
-        case .indirectPing: messages.append(.indirectPing(try finished(IndirectPingReq(decodingBody: &reader))))
-        case .ackResp: messages.append(.ackResp(try finished(AckResp(decodingBody: &reader))))
-        case .nackResp: messages.append(.nackResp(try finished(NackResp(decodingBody: &reader))))
-        case .suspect: messages.append(.suspect(try finished(Suspect(decodingBody: &reader))))
-        case .alive: messages.append(.alive(try finished(Alive(decodingBody: &reader))))
-        case .dead: messages.append(.dead(try finished(Dead(decodingBody: &reader))))
-        case .user: messages.append(.user(Array(bytes[body])))
+        case .ping: messages.append(.ping(try Ping(decodingBody: &reader)))
+        case .indirectPing: messages.append(.indirectPing(try IndirectPingReq(decodingBody: &reader)))
+        case .ackResp: messages.append(.ackResp(try AckResp(decodingBody: &reader)))
+        case .nackResp: messages.append(.nackResp(try NackResp(decodingBody: &reader)))
+        case .suspect: messages.append(.suspect(try Suspect(decodingBody: &reader)))
+        case .alive: messages.append(.alive(try Alive(decodingBody: &reader)))
+        case .dead: messages.append(.dead(try Dead(decodingBody: &reader)))
+        case .user:
+            messages.append(.user(Array(bytes[body])))
+            return
         case .compound:
             for part in try Compound.split(bytes, start: body.lowerBound, end: body.upperBound) {
                 try decodeMessage(bytes, part, depth: depth + 1, budget: &budget, into: &messages)
             }
+            return
         case .compress:
-            let inflated = try inflate(try finished(Compress(decodingBody: &reader)), maxOutput: budget)
+            let compress = try Compress(decodingBody: &reader)
+            guard reader.isAtEnd else { throw WireError(.malformed, "\(reader.remaining) bytes after the message") }
+            let inflated = try inflate(compress, maxOutput: budget)
             budget -= inflated.count
             try decodeMessage(inflated, 0..<inflated.count, depth: depth + 1, budget: &budget, into: &messages)
+            return
         case .pushPull, .encrypt, .hasCRC, .errResp:
             throw WireError(.unexpectedType, "message type \(type.rawValue) is not valid inside a packet")
         }
+        // Every map-bodied message must end where its part (or the packet) ends.
+        guard reader.isAtEnd else { throw WireError(.malformed, "\(reader.remaining) bytes after the message") }
     }
 
     /// The payload of a compress message, refused unless it is LZW.

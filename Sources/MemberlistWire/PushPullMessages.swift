@@ -124,6 +124,7 @@ public struct Compress: WireMessage {
     public static let messageType = MessageType.compress
     /// The only algorithm memberlist defines.
     public static let lzwAlgorithm: UInt8 = 0
+    /// The algorithm; a value outside 0...255 on the wire reads as 255, which is refused like any non-LZW one.
     public var algo: UInt8
     public var buf: [UInt8]
 

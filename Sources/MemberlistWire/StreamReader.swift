@@ -33,13 +33,20 @@ public struct StreamReader: Sendable {
     /// Adds `bytes` and says whether the message is complete. Once complete or failed, the answer sticks.
     public mutating func feed(_ bytes: some Collection<UInt8>) -> StreamReadResult {
         guard case .needMore = result else { return result }
-        guard bytes.count <= maxSize + StreamFrame.encryptHeaderSize - buffer.count else {
-            result = .failed(WireError(.tooLarge, "stream over \(maxSize) bytes"))
-            return result
+        // Never hold more than the cap: keep what fits, and if the message is still incomplete, refuse.
+        let room = maxSize + StreamFrame.encryptHeaderSize - buffer.count
+        let overflowing = bytes.count > room
+        if overflowing {
+            buffer.append(contentsOf: bytes.prefix(room))
+        } else {
+            buffer.append(contentsOf: bytes)
         }
-        buffer.append(contentsOf: bytes)
         do {
-            if let done = try step() { result = .complete(done.0, consumed: done.1) }
+            if let done = try step() {
+                result = .complete(done.0, consumed: done.1)
+            } else if overflowing {
+                result = .failed(WireError(.tooLarge, "stream over \(maxSize) bytes"))
+            }
         } catch {
             result = .failed(error)
         }
