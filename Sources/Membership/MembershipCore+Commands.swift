@@ -71,17 +71,12 @@ extension MembershipCore {
     /// `[8][0]{LTime, Node, Prune}`: serf's messageLeave inside a memberlist user message. Its Lamport time
     /// is above every serf intent we saw, so serf does not discard it as old.
     func serfLeaveIntent() -> [UInt8] {
-        var writer = MsgpackWriter(prefix: [MessageType.user.rawValue, SerfMessageType.leave])
-        writer.writeMapHeader(count: 3)
-        writer.writeKey("LTime"); writer.writeUInt(serfClock &+ 1)
-        writer.writeKey("Node"); writer.writeString(local.name)
-        writer.writeKey("Prune"); writer.writeBool(false)
-        return writer.bytes
+        PacketMessage.user(SerfLeave(ltime: serfClock &+ 1, node: local.name).encoded()).encoded()
     }
 
     /// Witnesses the Lamport time of a serf join or leave intent passing by, so our own leave intent is newer.
     mutating func noteSerfIntent(_ userMessage: [UInt8]) {
-        guard let kind = userMessage.first, kind == SerfMessageType.leave || kind == SerfMessageType.join
+        guard let kind = userMessage.first, kind == SerfLeave.serfMessageType || kind == SerfMessageType.join
         else { return }
         var reader = MsgpackReader(userMessage, start: 1)
         guard let count = try? reader.readMapCount() else { return }
@@ -98,7 +93,7 @@ extension MembershipCore {
 
 /// serf's message type bytes that matter to membership (serf messages.go).
 enum SerfMessageType {
-    static let leave: UInt8 = 0
+    /// messageJoin {LTime, Node}: its Lamport time is witnessed like a leave intent's.
     static let join: UInt8 = 1
 }
 

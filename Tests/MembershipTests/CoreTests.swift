@@ -113,15 +113,7 @@ import Testing
             return
         }
         #expect(payload.first == 0, "serf message type 0: leave")
-        var reader = MsgpackReader(payload, start: 1)
-        var fields: [String: String] = [:]
-        for _ in 0..<(try reader.readMapCount()) {
-            let key = try reader.readKey()
-            if reader.key(key, is: "LTime") { fields["LTime"] = String(try reader.readUInt(max: .max)) }
-            else if reader.key(key, is: "Node") { fields["Node"] = try reader.readString() }
-            else if reader.key(key, is: "Prune") { fields["Prune"] = String(try reader.readBool()) }
-        }
-        #expect(fields == ["LTime": "42", "Node": "me", "Prune": "false"])
+        #expect(try SerfLeave(decoding: payload) == SerfLeave(ltime: 42, node: "me", prune: false))
     }
 
     @Test func userMessagesArriveBestEffortAndReliably() throws {
