@@ -182,3 +182,26 @@ import Testing
         #expect(!net.events.contains { if case .suspect = $0.2 { return true } else { return false } })
     }
 }
+
+@Suite struct BroadcastTests {
+    @Test func aQueuedBroadcastRidesOnGossipToEveryone() {
+        var net = SimulatedNetwork(seed: 61, config: ClusterTests.fast)
+        for _ in 0..<12 { net.addNode(keepLog: true) }
+        for i in 1..<12 { net.join(i, seeds: [0]) }
+        net.run(for: .seconds(10))
+        #expect(net.converged(live: Array(0..<12)))
+        net.nodes[3].core.queueBroadcast([0xAB, 1, 2], key: "config-v1")
+        net.nodes[3].core.queueBroadcast([0xAB, 1, 3], key: "config-v1")  // replaces the first
+        net.run(for: .seconds(5))
+        // Gossip is epidemic among the gossip targets of node 3 only (facts are not re-gossiped by receivers,
+        // as in memberlist): each receiver got the newest version, none the replaced one.
+        var receivers = 0
+        for i in 0..<12 where i != 3 {
+            let got = net.nodes[i].log.compactMap { if case .userMessage(let m) = $0 { return m.bytes } else { return nil } }
+            #expect(!got.contains([0xAB, 1, 2]))
+            if got.contains([0xAB, 1, 3]) { receivers += 1 }
+        }
+        #expect(receivers >= 3)
+        #expect(net.nodes[3].core.queuedBroadcasts == 0)
+    }
+}
