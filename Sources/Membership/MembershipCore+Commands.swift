@@ -71,17 +71,12 @@ extension MembershipCore {
     /// `[8][0]{LTime, Node, Prune}`: serf's messageLeave inside a memberlist user message. Its Lamport time
     /// is above every serf intent we saw, so serf does not discard it as old.
     func serfLeaveIntent() -> [UInt8] {
-        var writer = MsgpackWriter(prefix: [MessageType.user.rawValue, SerfMessageType.leave])
-        writer.writeMapHeader(count: 3)
-        writer.writeKey("LTime"); writer.writeUInt(serfClock &+ 1)
-        writer.writeKey("Node"); writer.writeString(local.name)
-        writer.writeKey("Prune"); writer.writeBool(false)
-        return writer.bytes
+        PacketMessage.user(SerfLeave(ltime: serfClock &+ 1, node: local.name).encoded()).encoded()
     }
 
     /// Witnesses the Lamport time of a serf join or leave intent passing by, so our own leave intent is newer.
     mutating func noteSerfIntent(_ userMessage: [UInt8]) {
-        guard let kind = userMessage.first, kind == SerfMessageType.leave || kind == SerfMessageType.join
+        guard let kind = userMessage.first, kind == SerfLeave.serfMessageType || kind == SerfMessageType.join
         else { return }
         var reader = MsgpackReader(userMessage, start: 1)
         guard let count = try? reader.readMapCount() else { return }
@@ -98,6 +93,34 @@ extension MembershipCore {
 
 /// serf's message type bytes that matter to membership (serf messages.go).
 enum SerfMessageType {
-    static let leave: UInt8 = 0
+    /// messageJoin {LTime, Node}: its Lamport time is witnessed like a leave intent's.
     static let join: UInt8 = 1
+}
+
+/// Key rotation without restart: install the new key everywhere, make it primary everywhere, then remove
+/// the old one. Every key installed is tried on what arrives; the primary seals what leaves.
+extension MembershipCore {
+    /// Installs `key` (16, 24 or 32 bytes). The first key installed turns encryption on and becomes primary.
+    public mutating func installKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else {
+            keyring = try Keyring(primaryKey: key)
+            return
+        }
+        try ring.addKey(key)
+        keyring = ring
+    }
+
+    /// Makes an installed key the one that seals outgoing packets and streams.
+    public mutating func useKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else { throw WireError(.invalidKey, "no keyring installed") }
+        try ring.useKey(key)
+        keyring = ring
+    }
+
+    /// Removes a key that is not the primary one.
+    public mutating func removeKey(_ key: [UInt8]) throws(WireError) {
+        guard var ring = keyring else { throw WireError(.invalidKey, "no keyring installed") }
+        try ring.removeKey(key)
+        keyring = ring
+    }
 }

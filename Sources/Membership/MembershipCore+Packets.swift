@@ -31,6 +31,10 @@ extension MembershipCore {
         }
     }
 
+    /// The most indirect probes forwarded for others at once (memberlist has no limit; a healthy cluster
+    /// needs about `indirectChecks` per member per probe interval).
+    static let maxRelays = 1024
+
     var encryptOutgoing: Bool { keyring != nil && config.verifyOutgoing }
     var requireEncryption: Bool { keyring != nil && config.verifyIncoming }
 
@@ -50,6 +54,11 @@ extension MembershipCore {
         guard let target = SocketAddress(ip: request.target, port: request.port == 0 ? local.address.port : request.port)
         else {
             refuse(.malformed, from: source, "indirect ping target of \(request.target.count) bytes", into: &out)
+            return
+        }
+        // Each relay lives one probe timeout; a flood of requests must not grow the table without bound.
+        guard relays.count < Self.maxRelays else {
+            refuse(.overloaded, from: source, "\(relays.count) indirect probes already in flight", into: &out)
             return
         }
         let seq = nextSequence()

@@ -9,7 +9,7 @@ extension MembershipCore {
     mutating func probeRound(now: Instant, into out: inout [MembershipOutput]) {
         // A probe still running (its deadline equals this tick at most) finishes first.
         if probe != nil { finishProbe(now: now, into: &out) }
-        nextProbeAt = now + awareness.scale(config.probeInterval)
+        nextProbeAt = config.probeInterval > .zero ? now + awareness.scale(config.probeInterval) : .never
         guard !hasLeft, let target = nextProbeTarget(now: now, into: &out) else { return }
         startProbe(target, now: now, into: &out)
     }

@@ -76,8 +76,9 @@ extension MembershipCore {
         case .failed(let why):
             failure = "stream \(why)"
         case .reply(let bytes):
-            metrics.received(.tcp, bytes: bytes.count)
+            // A reliable user message has no reply: nothing was received.
             if case .userMessage = purpose { return }
+            metrics.received(.tcp, bytes: bytes.count)
             do {
                 reply = try decodeStream(bytes)
             } catch {

@@ -18,7 +18,7 @@ import ProtocolSupport
 ///
 /// Outputs are appended to the caller's array in the order they happen. Same seed and same inputs give
 /// the same outputs, byte for byte: the core reads no clock and draws only from its own `SeededRandom`.
-public struct MembershipCore {
+public struct MembershipCore: Sendable {
     public let config: MembershipConfig
     /// This node's name, address, metadata and versions as announced.
     public internal(set) var local: LocalNode
@@ -74,8 +74,10 @@ public struct MembershipCore {
             let ns = UInt64(max(1, interval.nanosecondsClamped))
             return now + .nanoseconds(Int64(random.next(upperBound: ns)))
         }
-        nextProbeAt = stagger(config.probeInterval, &random)
-        nextGossipAt = stagger(config.gossipInterval, &random)
+        // A zero interval disables the round, as in memberlist.
+        nextProbeAt = config.probeInterval > .zero ? stagger(config.probeInterval, &random) : .never
+        nextGossipAt = config.gossipInterval > .zero && config.gossipNodes > 0
+            ? stagger(config.gossipInterval, &random) : .never
         nextPushPullAt = config.pushPullInterval > .zero ? stagger(config.pushPullInterval, &random) : nil
         self.incarnation = max(1, incarnation)
         table.insert(
@@ -112,7 +114,8 @@ public struct MembershipCore {
     /// Broadcasts waiting to be piggybacked (memberlist's `NumQueued`).
     public var queuedBroadcasts: Int { broadcasts.count }
 
-    /// When the core next needs ``handleTimeout(now:into:)``. Never nil: probing and gossip tick forever.
+    /// When the core next needs ``handleTimeout(now:into:)``. Probing and gossip tick forever, so there is
+    /// always a next deadline (`Instant(nanoseconds: .max)` only when every round is disabled in the config).
     public var nextDeadline: Instant {
         var next = min(nextProbeAt, nextGossipAt)
         if let pushPull = nextPushPullAt { next = min(next, pushPull) }
@@ -132,7 +135,9 @@ public struct MembershipCore {
         expireSuspicions(now: now, into: &out)
         if nextProbeAt <= now { probeRound(now: now, into: &out) }
         if nextGossipAt <= now {
-            nextGossipAt = max(nextGossipAt + config.gossipInterval, now)
+            // A driver that falls behind skips the missed rounds instead of running them back to back.
+            nextGossipAt = nextGossipAt + config.gossipInterval  // never reached when gossip is disabled
+            if nextGossipAt <= now { nextGossipAt = now + config.gossipInterval }
             if !hasLeft || !broadcasts.isEmpty { gossip(now: now, into: &out) }
         }
         if let pushPull = nextPushPullAt, pushPull <= now {
@@ -216,4 +221,9 @@ enum PendingStream: Sendable {
     case pushPull(join: Bool, seed: SocketAddress)
     case tcpPing(seqNo: UInt32, target: String)
     case userMessage(to: String)
+}
+
+extension Instant {
+    /// The end of the timeline: a deadline that never comes.
+    static let never = Instant(nanoseconds: .max)
 }

@@ -2,7 +2,7 @@ import CoreMetrics
 import ProtocolSupport
 
 /// The membership core's metric objects, built once from the driver's factory.
-struct MembershipMetrics {
+struct MembershipMetrics: Sendable {
     /// How a probe ended: the `result` label of `memberlist_probes_total`.
     enum ProbeResult: String, CaseIterable {
         /// A direct ack arrived before the probe timeout.

@@ -36,8 +36,8 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     case staleAck = "stale_ack"
     /// The remote side answered a stream with an error message.
     case remoteError = "remote_error"
-    /// Anything refused after this node left the cluster.
-    case afterLeave = "after_leave"
+    /// A request this node has no room for now (too many indirect probes in flight).
+    case overloaded
 
     init(_ wire: WireError.Reason) {
         switch wire {

@@ -97,3 +97,30 @@ import Testing
         #expect(Snapshot(net.nodes[0].core) == before)
     }
 }
+
+@Suite struct FloodTests {
+    @Test func aFloodOfIndirectPingRequestsIsBoundedAndCounted() {
+        let metrics = RecordingMetrics()
+        var core = try! MembershipCore(
+            config: .lan, local: LocalNode(name: "me", address: SocketAddress(ipv4: 10, 0, 0, 1, port: 7946)),
+            seed: 3, metrics: metrics, now: .zero)
+        var out: [MembershipOutput] = []
+        let attacker = SocketAddress(ipv4: 10, 6, 6, 6, port: 7946)
+        for seq in 0..<1100 {
+            let request = IndirectPingReq(seqNo: UInt32(seq), target: [10, 0, 0, 9], port: 7946, node: "victim", nack: true)
+            core.receiveDatagram(request.encoded(), from: attacker, now: .zero, into: &out)
+        }
+        let pings = out.filter { if case .sendDatagram = $0 { return true } else { return false } }
+        #expect(pings.count == 1024)
+        #expect(metrics.value("memberlist_packets_dropped_total", [("reason", "overloaded")]) == 76)
+        // After a probe timeout the relays expire (each sending its nack) and there is room again.
+        out.removeAll()
+        core.handleTimeout(now: .zero + .milliseconds(500), into: &out)
+        let nacks = out.filter { if case .sendDatagram(let to, _) = $0 { return to == attacker } else { return false } }
+        #expect(nacks.count == 1024)
+        out.removeAll()
+        core.receiveDatagram(IndirectPingReq(seqNo: 5000, target: [10, 0, 0, 9], port: 7946, node: "victim").encoded(),
+                             from: attacker, now: .zero + .milliseconds(501), into: &out)
+        #expect(out.count == 1)
+    }
+}

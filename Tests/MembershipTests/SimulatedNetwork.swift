@@ -47,6 +47,10 @@ struct SimulatedNetwork {
     private var deadlines: [Instant] = []
     /// Whether each node runs (kept apart from `nodes` so that checking it copies nothing).
     private(set) var isUp: [Bool] = []
+    /// Directed links (from, to) whose datagrams are all dropped.
+    var blockedDatagrams: Set<[Int]> = []
+    /// Directed links (from, to) whose stream connections are refused.
+    var blockedStreams: Set<[Int]> = []
     /// Datagrams sent and lost so far.
     var datagramsSent = 0
     var datagramsLost = 0
@@ -235,6 +239,10 @@ struct SimulatedNetwork {
             case .sendDatagram(let to, let bytes):
                 datagramsSent += 1
                 guard let target = byAddress[to] else { continue }
+                if blockedDatagrams.contains([index, target]) {
+                    datagramsLost += 1
+                    continue
+                }
                 if lossRate > 0, Double(random.next() >> 11) / Double(1 << 53) < lossRate {
                     datagramsLost += 1
                     continue
@@ -242,7 +250,7 @@ struct SimulatedNetwork {
                 schedule(.datagram(to: target, from: Self.address(index), bytes: bytes), after: latency())
             case .openStream(let request):
                 let generation = generations[index]
-                guard let target = byAddress[request.to] else {
+                guard let target = byAddress[request.to], !blockedStreams.contains([index, target]) else {
                     schedule(.streamResult(to: index, id: request.id, result: .failed(.refused), generation: generation),
                              after: latency())
                     continue
