@@ -16,12 +16,13 @@ extension PlumtreeCore {
         case .prune:
             adoptSender(slot, as: .lazy, into: &output)
             demote(slot)
+            reattachIfIsolated(into: &output)
         case .neighbor(let eagerRequested):
             onNeighbor(eager: eagerRequested, from: slot, into: &output)
         case .disconnect:
             if peers[slot].role != .none {
                 removeNeighbour(slot)
-                refill(into: &output)
+                refill(excluding: slot, into: &output)
             }
         case .digest(let ids):
             onDigest(ids, from: slot, into: &output)
@@ -41,6 +42,7 @@ extension PlumtreeCore {
                 adoptSender(slot, as: .lazy, into: &output)
                 demote(slot)
                 send(.prune, to: slot, into: &output)
+                reattachIfIsolated(into: &output)
             }
             return
         }

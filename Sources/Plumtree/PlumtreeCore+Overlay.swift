@@ -143,6 +143,19 @@ extension PlumtreeCore {
         updateOverlayGauges()
     }
 
+    /// Prunes decided on different broadcasts in flight at once can each be right for their own message and
+    /// together cut a node off the tree (two neighbours each see a duplicate from it, for different
+    /// messages). A node left without any eager link re-attaches at once by grafting a random lazy
+    /// neighbour, instead of waiting for the next missing message to time out.
+    mutating func reattachIfIsolated(into output: inout [PlumtreeOutput]) {
+        guard config.pruning, eager.isEmpty, !lazy.isEmpty else { return }
+        let slot = lazy[Int(random.next() % UInt64(lazy.count))]
+        send(.graft(id: nil, round: 0), to: slot, into: &output)
+        counters.graftsSent += 1
+        metrics.graftSent.increment()
+        promote(slot, into: &output)
+    }
+
     /// The symmetric rule: traffic from a peer that is not a neighbour makes it one (as `role`). When that
     /// is impossible (the overlay is full, or membership does not list the peer) the peer is told to drop
     /// us, so that no one-sided link survives: a one-sided eager link would carry payloads one way only.
@@ -156,22 +169,22 @@ extension PlumtreeCore {
     }
 
     /// Tops the overlay up to its target with random members that are not neighbours yet, as eager peers.
-    mutating func refill(into output: inout [PlumtreeOutput]) {
+    mutating func refill(excluding excluded: Int = -1, into output: inout [PlumtreeOutput]) {
         while eager.count + lazy.count < config.targetNeighbours {
-            guard let slot = randomMember(excludingNeighbours: true) else { return }
+            guard let slot = randomMember(excludingNeighbours: true, excluding: excluded) else { return }
             addNeighbour(slot, role: .eager, announce: true, into: &output)
         }
     }
 
-    /// A uniformly random member (one that is not a neighbour yet when `excludingNeighbours`), or nil.
-    mutating func randomMember(excludingNeighbours: Bool) -> Int? {
+    /// A uniformly random member other than `excluded` (and not a neighbour yet when `excludingNeighbours`).
+    mutating func randomMember(excludingNeighbours: Bool, excluding excluded: Int = -1) -> Int? {
         guard !members.isEmpty else { return nil }
         // A few blind draws find one quickly when most members qualify; the scan settles the rest.
         for _ in 0..<8 {
             let slot = members[Int(random.next() % UInt64(members.count))]
-            if !excludingNeighbours || peers[slot].role == .none { return slot }
+            if slot != excluded, !excludingNeighbours || peers[slot].role == .none { return slot }
         }
-        let candidates = members.filter { !excludingNeighbours || peers[$0].role == .none }
+        let candidates = members.filter { $0 != excluded && (!excludingNeighbours || peers[$0].role == .none) }
         guard !candidates.isEmpty else { return nil }
         return candidates[Int(random.next() % UInt64(candidates.count))]
     }

@@ -13,7 +13,7 @@ struct StableClusterTests {
         for _ in 0..<1_000 {
             let origin = cluster.randomAlive()
             ids.append((cluster.broadcast(from: origin), origin))
-            cluster.run(for: .milliseconds(10))
+            cluster.run(for: .milliseconds(300))
         }
         cluster.run(for: .seconds(10))
 

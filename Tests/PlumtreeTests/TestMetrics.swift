@@ -20,6 +20,11 @@ final class CapturingMetrics: MetricsFactory, @unchecked Sendable {
         samples.withLock { $0[label] ?? [] }
     }
 
+    private let createdLabels = Mutex<Set<String>>([])
+
+    /// Labels of every metric object made from this factory.
+    var created: Set<String> { createdLabels.withLock { $0 } }
+
     var labels: Set<String> {
         lock.withLock { Set($0.keys) }.union(samples.withLock { Set($0.keys) })
     }
@@ -29,6 +34,7 @@ final class CapturingMetrics: MetricsFactory, @unchecked Sendable {
     fileprivate func sample(_ key: String, _ value: Double) { samples.withLock { $0[key, default: []].append(value) } }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
+        createdLabels.withLock { _ = $0.insert(label) }
         let key = Self.key(label, dimensions)
         set(key, 0)
         return Handler(owner: self, key: key, aggregate: false)
@@ -37,7 +43,8 @@ final class CapturingMetrics: MetricsFactory, @unchecked Sendable {
         Handler(owner: self, key: Self.key(label, dimensions), aggregate: false)
     }
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
-        Handler(owner: self, key: Self.key(label, dimensions), aggregate: aggregate)
+        createdLabels.withLock { _ = $0.insert(label) }
+        return Handler(owner: self, key: Self.key(label, dimensions), aggregate: aggregate)
     }
     func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
         Handler(owner: self, key: Self.key(label, dimensions), aggregate: false)
