@@ -10,9 +10,9 @@ import Synchronization
 /// `le` buckets of its ``MetricDescriptor``; a metric nobody declared still gets a HELP line and is listed
 /// in ``catalogueViolations`` so that tests catch it.
 ///
-/// Recording goes straight to the registry's lock-free counters and gauges (and its histograms), created
-/// once when the core builds its metric objects: nothing is looked up by name and nothing is allocated per
-/// recording.
+/// Recording goes straight to the registry's objects, created once when a core builds its metric objects:
+/// counters and gauges are relaxed atomics, histograms take a short uncontended lock. Nothing is looked up
+/// by name and nothing is allocated per recording.
 public final class NodeMetrics: MetricsFactory, Sendable {
     /// The content type of the Prometheus text exposition format version 0.0.4.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,6 +30,9 @@ public final class NodeMetrics: MetricsFactory, Sendable {
         var registered: [String: Registration] = [:]
         var violations: [String] = []
         var scratch: [UInt8] = []
+        /// Where each line of the last exposition went, so the next snapshot parses only numbers.
+        var template: SnapshotTemplate?
+        var templateBuilds = 0
     }
 
     private struct Registration: Equatable {
@@ -74,8 +77,20 @@ public final class NodeMetrics: MetricsFactory, Sendable {
         state.withLock { state in
             state.scratch.removeAll(keepingCapacity: true)
             registry.emit(into: &state.scratch)
-            return MetricsSnapshot(parsing: state.scratch)
+            if var template = state.template, template.update(from: state.scratch) {
+                state.template = template
+                return template.snapshot
+            }
+            let template = SnapshotTemplate(parsing: state.scratch)
+            state.template = template
+            state.templateBuilds += 1
+            return template.snapshot
         }
+    }
+
+    /// How many snapshots needed a full parse (the others only read numbers); for tests.
+    var snapshotTemplateBuilds: Int {
+        state.withLock { $0.templateBuilds }
     }
 
     /// Metrics created that no descriptor declares, or whose kind or labels differ from their descriptor.
