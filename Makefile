@@ -42,3 +42,12 @@ bench: deps
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-release .build-fuzz
+
+# libFuzzer over MemberlistWire's packet and stream decoders: a million inputs from the committed seeds.
+# New corpus entries go to .build-fuzz/corpus; the seeds in Tests/Fuzz/corpus are only read.
+FUZZ_RUNS ?= 1000000
+fuzz:
+	bash Tests/Fuzz/build.sh
+	mkdir -p .build-fuzz/corpus
+	SWIFT_BACKTRACE=enable=no .build-fuzz/memberlist-wire-fuzz -runs=$(FUZZ_RUNS) -max_len=65536 \
+	  .build-fuzz/corpus Tests/Fuzz/corpus

@@ -1,1 +1,0 @@
-// The MemberlistWire layer; see docs/ARCHITECTURE.md.

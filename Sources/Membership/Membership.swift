@@ -1,1 +1,0 @@
-// The Membership layer; see docs/ARCHITECTURE.md.

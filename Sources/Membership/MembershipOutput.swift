@@ -1,0 +1,93 @@
+import ProtocolSupport
+
+/// Identifies a stream the core asked the driver to open; the driver hands it back with the outcome.
+public struct StreamID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (lhs: StreamID, rhs: StreamID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "stream-\(rawValue)" }
+}
+
+/// A TCP stream the core wants opened: connect to `to`, write `request` in one go, then either read the
+/// reply (when `expectsReply`) and hand it to ``MembershipCore/streamCompleted(_:result:now:into:)``, or
+/// close. The whole exchange must end within `timeout` (connect included); past it the driver reports
+/// ``StreamFailure/timedOut``.
+public struct StreamRequest: Sendable, Equatable {
+    public var id: StreamID
+    public var to: SocketAddress
+    /// The complete request, already compressed and encrypted as configured.
+    public var request: [UInt8]
+    public var timeout: Duration
+    /// Whether the remote side answers on the same connection (push/pull, TCP ping) before closing.
+    /// When false (a reliable user message) the driver closes after writing and still reports the outcome
+    /// (`.reply([])` on success).
+    public var expectsReply: Bool
+}
+
+/// Why an outbound stream produced no reply.
+public enum StreamFailure: Sendable, Equatable {
+    /// The connection was refused or reset, or the address is unreachable.
+    case refused
+    /// `timeout` passed before the reply was complete.
+    case timedOut
+    /// The connection closed before a complete reply arrived.
+    case closed
+}
+
+/// What became of a stream the core asked for.
+public enum StreamResult: Sendable, Equatable {
+    /// The complete reply bytes as read from the connection (empty for a stream without reply).
+    case reply([UInt8])
+    case failed(StreamFailure)
+}
+
+/// A change in membership the layers above act on.
+public enum MemberEvent: Sendable, Equatable {
+    /// A member became alive: new, or back from dead or left (memberlist `NotifyJoin`).
+    case joined(Member)
+    /// An alive member announced new metadata (`NotifyUpdate`).
+    case updated(Member)
+    /// A member is suspected of having failed; it has the suspicion timeout to refute.
+    case suspect(Member)
+    /// A suspect member refuted the suspicion and is alive again.
+    case recovered(Member)
+    /// A member was declared dead (`NotifyLeave` for a failure).
+    case failed(Member)
+    /// A member left gracefully (`NotifyLeave` for a dead message sent by the member itself).
+    case left(Member)
+    /// A dead or left member was removed from the member table after `gossipToTheDeadTime`.
+    case reaped(Member)
+}
+
+/// A user message (memberlist type 8) for the layer above.
+public struct ReceivedUserMessage: Sendable, Equatable {
+    /// The sender's name when the source address belongs to a known member (memberlist does not name the
+    /// sender of a user message, so this is a lookup by address).
+    public var from: String?
+    /// Where the packet or stream came from.
+    public var address: SocketAddress
+    /// The message without memberlist's type byte.
+    public var bytes: [UInt8]
+    /// Whether it came over a TCP stream (reliable) rather than a UDP packet.
+    public var reliable: Bool
+}
+
+/// Everything the core asks its driver to do, appended to the driver's buffer in order.
+public enum MembershipOutput: Sendable, Equatable {
+    /// Send one UDP datagram. The bytes are final (compound, CRC, encryption applied).
+    case sendDatagram(to: SocketAddress, bytes: [UInt8])
+    /// Open a TCP stream; report its outcome with ``MembershipCore/streamCompleted(_:result:now:into:)``.
+    case openStream(StreamRequest)
+    /// A membership change.
+    case event(MemberEvent)
+    /// A user message for the layer above.
+    case userMessage(ReceivedUserMessage)
+    /// An input (or part of one) was refused; already counted in `memberlist_packets_dropped_total`.
+    case refused(Refusal)
+    /// The graceful leave's dead message has been gossiped as often as a broadcast is; the driver may shut
+    /// down now (memberlist's `Leave` waits for the same moment).
+    case leaveBroadcastDone
+    /// The push/pull with a seed given to ``MembershipCore/join(_:now:into:)`` ended: `error` is nil when
+    /// the seed's state was merged, else says what failed.
+    case joinCompleted(seed: SocketAddress, error: String?)
+}

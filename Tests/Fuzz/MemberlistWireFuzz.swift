@@ -1,0 +1,58 @@
+// libFuzzer entry point over MemberlistWire's decoders. Compiled together with Sources/MemberlistWire by
+// build.sh (one module, so no import). The first input byte picks a decoder; the rest is the untrusted input.
+// Besides "no crash", it checks one property: whatever decodes re-encodes to bytes that decode to the same.
+
+/// A fixed keyring, so encrypted seeds stay meaningful across runs.
+private let fuzzKeyring: Keyring? = try? Keyring(
+    primaryKey: [UInt8](repeating: 0x5A, count: 32), otherKeys: [[UInt8](repeating: 0xA5, count: 16)])
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func memberlistWireFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    let mode = input[0] % 8
+    let body = Array(input.dropFirst())
+    switch mode {
+    case 0: checkPacket(body, security: .plaintext)
+    case 1: checkPacket(body, security: .init(keyring: fuzzKeyring))
+    case 2: checkPacket(body, security: .init(keyring: fuzzKeyring, verifyIncoming: false))
+    case 3: checkStream(body, keyring: nil, chunk: body.count)
+    case 4: checkStream(body, keyring: nil, chunk: 1 + Int(body.first ?? 0) % 7)
+    case 5: checkStream(body, keyring: fuzzKeyring, chunk: 1 + Int(body.first ?? 0) % 13)
+    case 6: _ = try? LZW.inflate(body, maxOutput: 1 << 20)
+    default: _ = try? SerfTags.decode(body)
+    }
+    return 0
+}
+
+private func checkPacket(_ bytes: [UInt8], security: Packet.Security) {
+    guard let messages = try? Packet.decode(bytes, security: security) else { return }
+    for message in messages {
+        let again = try? Packet.decode(message.encoded())
+        precondition(again == [message], "packet message does not survive a re-encode: \(message)")
+    }
+}
+
+private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
+    var reader = StreamReader(keyring: keyring, maxSize: 1 << 20)
+    var start = 0
+    var result = StreamReadResult.needMore
+    while start < bytes.count, result == .needMore {
+        let end = min(bytes.count, start + max(1, chunk))
+        result = reader.feed(bytes[start..<end])
+        start = end
+    }
+    if result == .needMore { result = reader.finish() }
+    // Fed in one piece, the same bytes must give the same answer.
+    var whole = StreamReader(keyring: keyring, maxSize: 1 << 20)
+    var wholeResult = whole.feed(bytes)
+    if wholeResult == .needMore { wholeResult = whole.finish() }
+    switch (result, wholeResult) {
+    case (.complete(let a, let consumedA), .complete(let b, let consumedB)):
+        precondition(a == b && consumedA == consumedB, "chunked and whole reads disagree")
+        let again = try? StreamReader.decode(a.encoded())
+        precondition(again == a, "stream message does not survive a re-encode")
+    case (.failed, .failed): break
+    default: preconditionFailure("chunked and whole reads disagree: \(result) vs \(wholeResult)")
+    }
+}
