@@ -33,6 +33,8 @@ public struct PlumtreeConfig: Sendable, Equatable {
     /// An IHave announcing a path this many hops shorter than the one the payload took makes the core graft
     /// the announcer and prune the slower parent (`optimization_threshold`, default 3).
     public var optimizationThreshold: Int = 3
+    /// After one optimization swap the node waits this long before the next (default 1 s).
+    public var optimizationCooldown: Duration = .seconds(1)
     /// Whether that tree optimization runs (default true).
     public var treeOptimization: Bool = true
     /// Whether duplicates prune their sender (default true). False turns Plumtree into flooding over the
@@ -48,6 +50,9 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var graftBurst: Double = 200
     /// How often the core offers the ids of its recent messages to a random member (default 1 s).
     public var antiEntropyInterval: Duration = .seconds(1)
+    /// Anti-entropy only offers messages received at least this long ago (default 2 s): younger ones may
+    /// still be on their way along the tree, and pulling them early would race the tree's own copy.
+    public var antiEntropyMinAge: Duration = .seconds(2)
     /// Bytes of ids one digest carries at most (default 1,024, so 64 ids: one datagram).
     public var antiEntropyDigestBytes: Int = 1_024
     /// Payload bytes one peer sends at most in answer to one pull (default 256 KiB).
@@ -56,7 +61,8 @@ public struct PlumtreeConfig: Sendable, Equatable {
     /// uses a stream instead of a datagram (default 1,300).
     public var packetBudget: Int = 1_300
     /// The overlay never holds more neighbours than this; extra Neighbor requests are refused
-    /// (default 0 = twice `eagerFanout + lazyFanout`).
+    /// (default 0 = `2 * eagerFanout + lazyFanout`: the target plus room for `eagerFanout` incoming links,
+    /// so that nodes that picked us are accepted while degrees stay close to the target).
     public var maxNeighbours: Int = 0
 
     /// The defaults listed on each property.
@@ -101,7 +107,7 @@ public struct PlumtreeConfig: Sendable, Equatable {
     var targetNeighbours: Int { max(1, eagerFanout + lazyFanout) }
 
     /// The overlay's hard cap.
-    var neighbourCap: Int { maxNeighbours > 0 ? maxNeighbours : 2 * targetNeighbours }
+    var neighbourCap: Int { maxNeighbours > 0 ? maxNeighbours : targetNeighbours + max(1, eagerFanout) }
 
     /// Ids per digest that fit the byte budget (at least 1, at most the wire limit).
     var digestIDs: Int {

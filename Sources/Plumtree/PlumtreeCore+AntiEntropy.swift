@@ -5,22 +5,33 @@ import ProtocolSupport
 // offers a window of its cached ids (a digest bounded in bytes) to a random member, not only to a
 // neighbour, so that the exchange crosses a healed partition before the overlay does. The member pulls
 // what it lacks; the answer is bounded in payload bytes and marked as repair, so it changes no tree link.
-// A recovered message is then pushed on through the receiver's tree like any new message. Successive
+// A recovered message is pushed on along the receiver's eager links, still marked as repair, and announced
+// to its lazy ones. Only messages older than antiEntropyMinAge are offered: a younger one may still be
+// travelling down the tree, and a repaired copy racing the tree's own would make both ends see a duplicate
+// and prune a tree link. Successive
 // exchanges move the window through the cache, so every cached message is offered within
 // (cache size / ids per digest) intervals.
 
 extension PlumtreeCore {
-    mutating func startAntiEntropy(into output: inout [PlumtreeOutput]) {
-        guard cache.count > 0, let partner = randomMember(excludingNeighbours: false) else { return }
-        if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= cache.endSequence {
+    mutating func startAntiEntropy(now: Instant, into output: inout [PlumtreeOutput]) {
+        // Entries arrive in order, so those old enough form a prefix of the cache: find its end by bisection.
+        let matureUntil = now + (config.messageCacheTTL - config.antiEntropyMinAge)
+        var low = cache.startSequence, high = cache.endSequence
+        while low < high {
+            let middle = low + (high - low) / 2
+            if let entry = cache.entry(atSequence: middle), entry.expiresAt <= matureUntil { low = middle + 1 } else { high = middle }
+        }
+        let end = low
+        guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return }
+        if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= end {
             antiEntropyCursor = cache.startSequence
         }
-        let limit = min(config.digestIDs, cache.count)
+        let limit = min(config.digestIDs, Int(end - cache.startSequence))
         var ids: [MessageID] = []
         ids.reserveCapacity(limit)
         var sequence = antiEntropyCursor
         while ids.count < limit {
-            if sequence >= cache.endSequence { sequence = cache.startSequence }
+            if sequence >= end { sequence = cache.startSequence }
             if let entry = cache.entry(atSequence: sequence) { ids.append(entry.id) }
             sequence += 1
         }

@@ -59,8 +59,10 @@ extension PlumtreeCore {
                 metrics.graftLatency.record(now.duration(since: first).seconds)
             }
         }
+        // The sender pushes payloads to us, so it holds us as eager: mirror that (Algorithm 1). This also
+        // repairs a link left one-sided by crossing messages (our Graft crossing its Prune): the first new
+        // payload over it makes both ends eager, the first duplicate makes both lazy.
         if !gossip.isRepair {
-            // The sender pushes payloads to us, so it is our eager neighbour too (Algorithm 1).
             if peers[slot].role == .none { adoptSender(slot, as: .eager, into: &output) } else { promote(slot, into: &output) }
         }
         storeInCache(CachedMessage(
@@ -72,12 +74,17 @@ extension PlumtreeCore {
             traceContext: gossip.traceContext
         )))
         let next = gossip.round == .max ? gossip.round : gossip.round + 1
-        eagerPush(id: gossip.id, round: next, origin: gossip.origin, traceContext: gossip.traceContext, payload: gossip.payload, except: slot, into: &output)
+        // A repaired message travels on as repair: the tree it crosses is not its own, so its duplicates
+        // must not prune anything.
+        eagerPush(
+            id: gossip.id, round: next, origin: gossip.origin, isRepair: gossip.isRepair, traceContext: gossip.traceContext,
+            payload: gossip.payload, except: slot, into: &output
+        )
         lazyPush(id: gossip.id, round: next, except: slot, now: now, into: &output)
 
         // Tree optimization for announcements that came before the payload.
         if let wasMissing, !gossip.isRepair, let best = wasMissing.announcers.min(by: { $0.round < $1.round }) {
-            optimize(id: gossip.id, receivedRound: gossip.round, announcer: best.peer, announcedRound: best.round, parent: slot, into: &output)
+            optimize(id: gossip.id, receivedRound: gossip.round, announcer: best.peer, announcedRound: best.round, parent: slot, now: now, into: &output)
         }
     }
 
@@ -86,7 +93,7 @@ extension PlumtreeCore {
             // Tree optimization for announcements that come after the payload (the usual order, since
             // announcements wait for a batch).
             if let cached = cache.get(announcement.id), cached.from >= 0 {
-                optimize(id: announcement.id, receivedRound: cached.hops, announcer: slot, announcedRound: announcement.round, parent: cached.from, into: &output)
+                optimize(id: announcement.id, receivedRound: cached.hops, announcer: slot, announcedRound: announcement.round, parent: cached.from, now: now, into: &output)
             }
             return
         }
@@ -105,19 +112,24 @@ extension PlumtreeCore {
 
     /// If `announcer` offers a path at least `optimization_threshold` hops shorter than the one the payload
     /// took through `parent`, make the announcer our eager link and prune the parent.
-    mutating func optimize(id: MessageID, receivedRound: UInt16, announcer: Int, announcedRound: UInt16, parent: Int, into output: inout [PlumtreeOutput]) {
+    mutating func optimize(
+        id: MessageID, receivedRound: UInt16, announcer: Int, announcedRound: UInt16, parent: Int, now: Instant,
+        into output: inout [PlumtreeOutput]
+    ) {
+        // Only a lazy announcer replaces a parent that is still eager, and only once per cooldown: swaps
+        // decided on different broadcasts in flight at once can each be right for their own tree and still
+        // cut the shared tree together, so the node makes them one at a time.
         guard config.treeOptimization, config.pruning, announcer != parent,
               Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
-              peers[announcer].role != .eager, peers[announcer].role != .none || peers[announcer].isMember
+              peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt
         else { return }
+        nextOptimizationAt = now + config.optimizationCooldown
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)
         counters.graftsSent += 1
         metrics.graftSent.increment()
         promote(announcer, into: &output)
-        if peers[parent].role == .eager {
-            demote(parent)
-            send(.prune, to: parent, into: &output)
-        }
+        demote(parent)
+        send(.prune, to: parent, into: &output)
         cache.updateRoute(id, hops: announcedRound, from: announcer)
     }
 
@@ -150,9 +162,9 @@ extension PlumtreeCore {
             addNeighbour(slot, role: role, announce: false, into: &output)
         case .lazy where role == .eager:
             promote(slot, into: &output)
-        case .eager where role == .lazy:
-            demote(slot)
         default:
+            // Never demote here: when both ends pick each other at once, one as eager and one as lazy, the
+            // two Neighbor messages cross; "eager wins" on both ends keeps the link symmetric.
             break
         }
     }
@@ -161,13 +173,13 @@ extension PlumtreeCore {
 
     /// Sends the payload to every eager neighbour but `except`, encoding it once for all of them.
     mutating func eagerPush(
-        id: MessageID, round: UInt16, origin: String, traceContext: [UInt8]?, payload: [UInt8], except: Int,
-        into output: inout [PlumtreeOutput]
+        id: MessageID, round: UInt16, origin: String, isRepair: Bool = false, traceContext: [UInt8]?, payload: [UInt8],
+        except: Int, into output: inout [PlumtreeOutput]
     ) {
         guard eager.count > (eager.contains(except) ? 1 : 0) else { return }
         var writer = ByteWriter(prefix: header, capacity: header.count + 32 + origin.utf8.count + payload.count + (traceContext?.count ?? 0))
         PlumtreeMessage.encodeGossip(
-            id: id, round: round, origin: origin, isRepair: false, traceContext: traceContext, payload: payload, into: &writer
+            id: id, round: round, origin: origin, isRepair: isRepair, traceContext: traceContext, payload: payload, into: &writer
         )
         let bytes = writer.bytes
         let reliable = bytes.count > config.packetBudget

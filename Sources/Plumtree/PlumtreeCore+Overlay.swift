@@ -118,13 +118,12 @@ extension PlumtreeCore {
         updateOverlayGauges()
     }
 
-    /// Lazy -> eager (or a non-neighbour straight to eager).
+    /// Lazy -> eager (or a non-neighbour straight to eager, if there is room; else it is told to drop us).
     mutating func promote(_ slot: Int, into output: inout [PlumtreeOutput]) {
         switch peers[slot].role {
         case .eager: return
         case .none:
-            guard eager.count + lazy.count < config.neighbourCap else { return }
-            addNeighbour(slot, role: .eager, announce: false, into: &output)
+            adoptSender(slot, as: .eager, into: &output)
         case .lazy:
             if let position = lazy.firstIndex(of: slot) { lazy.remove(at: position) }
             peers[slot].role = .eager
@@ -144,9 +143,15 @@ extension PlumtreeCore {
         updateOverlayGauges()
     }
 
-    /// The symmetric rule: traffic from a member that is not a neighbour makes it one (as `role`).
+    /// The symmetric rule: traffic from a peer that is not a neighbour makes it one (as `role`). When that
+    /// is impossible (the overlay is full, or membership does not list the peer) the peer is told to drop
+    /// us, so that no one-sided link survives: a one-sided eager link would carry payloads one way only.
     mutating func adoptSender(_ slot: Int, as role: PeerRole, into output: inout [PlumtreeOutput]) {
-        guard peers[slot].role == .none, peers[slot].isMember, eager.count + lazy.count < config.neighbourCap else { return }
+        guard peers[slot].role == .none else { return }
+        guard peers[slot].isMember, eager.count + lazy.count < config.neighbourCap else {
+            send(.disconnect, to: slot, into: &output)
+            return
+        }
         addNeighbour(slot, role: config.pruning ? role : .eager, announce: false, into: &output)
     }
 

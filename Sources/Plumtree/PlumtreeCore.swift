@@ -47,6 +47,8 @@ public struct PlumtreeCore {
     var ihaveFlushAt: Instant?
 
     var nextAntiEntropyAt: Instant
+    /// The tree optimization swaps at most one parent per cooldown.
+    var nextOptimizationAt = Instant.zero
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
 
@@ -182,7 +184,7 @@ public struct PlumtreeCore {
         if cache.expire(now: now) > 0 { metrics.cacheSize.record(cache.count) }
         seen.expire(now: now)
         if nextAntiEntropyAt <= now {
-            startAntiEntropy(into: &output)
+            startAntiEntropy(now: now, into: &output)
             // A jitter of up to a tenth of the interval keeps nodes from exchanging in lockstep.
             let jitter = Duration.nanoseconds(Int64(random.next() % UInt64(max(1, config.antiEntropyInterval.nanosecondsClamped / 10))))
             nextAntiEntropyAt = now + config.antiEntropyInterval + jitter

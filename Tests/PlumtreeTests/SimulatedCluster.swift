@@ -1,0 +1,302 @@
+import CoreMetrics
+import Plumtree
+import ProtocolSupport
+
+/// A deterministic in-memory network in virtual time that drives real `PlumtreeCore`s.
+///
+/// Links have a fixed base latency per pair (1-10 ms by default, so the fastest path is often not the
+/// shortest) plus up to 0.5 ms of jitter; packets can be lost, nodes can crash, and the cluster can be split in two. The
+/// harness plays membership: every node hears `memberUp` for every other node (each in its own shuffled
+/// order), and failures or partitions are reported after a detection delay. Everything random draws from
+/// one seed, so a run replays exactly.
+final class SimulatedCluster {
+    struct Node {
+        var name: String
+        var core: PlumtreeCore
+        var alive = true
+        var scheduled: Instant?
+    }
+
+    enum Event {
+        case packet(from: Int, to: Int, bytes: [UInt8])
+        case memberUp(at: Int, member: Int)
+        case memberDown(at: Int, member: Int)
+    }
+
+    private(set) var nodes: [Node] = []
+    private var indexByName: [String: Int] = [:]
+    private(set) var now = Instant(nanoseconds: 1_000_000_000)
+    private var random: SeededRandom
+    private var events = EventQueue<Event>()
+    private var timers = EventQueue<Int>()
+    private var output: [PlumtreeOutput] = []
+    private var linkSalt: UInt64
+
+    /// Fraction of packets dropped, 0...1.
+    var lossRate = 0.0
+    /// Partition side per node while partitioned; packets between sides are dropped.
+    private(set) var side: [Int]?
+
+    /// Per message: payload copies that reached live nodes, deliveries per node, the largest hop count.
+    private(set) var payloadReceipts: [MessageID: Int] = [:]
+    private(set) var deliveries: [MessageID: [Int: Int]] = [:]
+    private(set) var lastDeliveryHop: [MessageID: Int] = [:]
+    /// Grafts that asked for a payload, per message id.
+    private(set) var graftsFor: [MessageID: Int] = [:]
+    /// Messages sent, by type byte.
+    private(set) var sentByType: [UInt8: Int] = [:]
+    /// A running hash of every output, to compare two runs.
+    private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
+    let metrics: [CapturingMetrics]
+    var log: [String]?
+
+    /// Base link latencies are drawn from this range, in milliseconds.
+    let latencyRange: ClosedRange<Int64>
+
+    init(size: Int, config: PlumtreeConfig, seed: UInt64, lossRate: Double = 0, latencyMilliseconds: ClosedRange<Int64> = 1...10) {
+        random = SeededRandom(seed: seed)
+        latencyRange = latencyMilliseconds
+        linkSalt = random.next()
+        self.lossRate = lossRate
+        var metrics: [CapturingMetrics] = []
+        for index in 0..<size {
+            let name = "node-\(index)"
+            let factory = CapturingMetrics()
+            metrics.append(factory)
+            let core = PlumtreeCore(config: config, localID: name, seed: random.next(), metrics: factory, now: now)
+            nodes.append(Node(name: name, core: core))
+            indexByName[name] = index
+        }
+        self.metrics = metrics
+        for index in 0..<size {
+            var others = Array(0..<size).filter { $0 != index }
+            others.shuffle(using: &random)
+            for other in others {
+                let name = nodes[other].name, time = now
+                call(index) { $0.memberUp(name, advertisesPlumtree: true, now: time, into: &$1) }
+            }
+        }
+    }
+
+    var aliveIndices: [Int] { nodes.indices.filter { nodes[$0].alive } }
+
+    func index(of name: String) -> Int? { indexByName[name] }
+
+    // MARK: - Driving
+
+    @discardableResult
+    func broadcast(from index: Int, payload: [UInt8]? = nil) -> MessageID {
+        var id: MessageID?
+        let body = payload ?? Array("message \(payloadReceipts.count) from \(index)".utf8)
+        call(index) { core, out in id = try? core.broadcast(body, now: now, into: &out) }
+        guard let id else { fatalError("broadcast refused") }
+        payloadReceipts[id] = 0
+        deliveries[id] = [:]
+        lastDeliveryHop[id] = 0
+        return id
+    }
+
+    /// A random live node.
+    func randomAlive() -> Int {
+        let alive = aliveIndices
+        return alive[Int(random.next() % UInt64(alive.count))]
+    }
+
+    /// Runs every event and timer up to `deadline`.
+    func run(until deadline: Instant) {
+        while true {
+            let nextEvent = events.peekTime
+            let nextTimer = timers.peekTime
+            guard let next = [nextEvent, nextTimer].compactMap({ $0 }).min(), next <= deadline else { break }
+            now = next
+            if let time = nextEvent, time == next, let event = events.pop() {
+                process(event.item)
+            } else if let timer = timers.pop() {
+                let index = timer.item
+                guard nodes[index].alive, nodes[index].scheduled == timer.time else { continue }
+                nodes[index].scheduled = nil
+                call(index) { core, out in core.handleTimeout(now: now, into: &out) }
+            }
+        }
+        now = max(now, deadline)
+    }
+
+    func run(for duration: Duration) { run(until: now + duration) }
+
+    /// Crashes nodes at once; the others hear of it after `detection`.
+    func crash(_ crashed: [Int], detection: Duration) {
+        for index in crashed { nodes[index].alive = false }
+        for observer in nodes.indices where nodes[observer].alive {
+            for index in crashed { events.push(now + detection, .memberDown(at: observer, member: index)) }
+        }
+    }
+
+    /// Splits the cluster by `sides`; each side hears the other fail after `detection`.
+    func partition(_ sides: [Int], detection: Duration) {
+        side = sides
+        for observer in nodes.indices where nodes[observer].alive {
+            for other in nodes.indices where other != observer && sides[other] != sides[observer] {
+                events.push(now + detection, .memberDown(at: observer, member: other))
+            }
+        }
+    }
+
+    /// Heals the partition; members rejoin after `detection`.
+    func heal(detection: Duration) {
+        guard let sides = side else { return }
+        side = nil
+        for observer in nodes.indices where nodes[observer].alive {
+            for other in nodes.indices where other != observer && sides[other] != sides[observer] {
+                events.push(now + detection, .memberUp(at: observer, member: other))
+            }
+        }
+    }
+
+    /// Hands raw bytes to a node as if `from` had sent them; returns the refusal, if any.
+    func inject(_ bytes: [UInt8], to index: Int) -> PlumtreeDecodeError? {
+        var error: PlumtreeDecodeError?
+        call(index) { core, out in
+            do throws(PlumtreeDecodeError) { try core.receive(envelope: bytes, now: now, into: &out) } catch let refusal { error = refusal }
+        }
+        return error
+    }
+
+    // MARK: - Measures
+
+    /// Relative message redundancy of one broadcast: m / (n - 1) - 1 over the nodes alive now.
+    func rmr(_ id: MessageID) -> Double {
+        let n = aliveIndices.count
+        return Double(payloadReceipts[id] ?? 0) / Double(n - 1) - 1
+    }
+
+    /// Whether every live node except the origin delivered `id` exactly once.
+    func deliveredExactlyOnceEverywhere(_ id: MessageID, origin: Int, among indices: [Int]? = nil) -> Bool {
+        let counts = deliveries[id] ?? [:]
+        for index in indices ?? aliveIndices where index != origin {
+            guard counts[index] == 1 else { return false }
+        }
+        return counts.values.allSatisfy { $0 == 1 }
+    }
+
+    // MARK: - Internals
+
+    private func call(_ index: Int, _ body: (inout PlumtreeCore, inout [PlumtreeOutput]) -> Void) {
+        guard nodes[index].alive else { return }
+        output.removeAll(keepingCapacity: true)
+        body(&nodes[index].core, &output)
+        for item in output { route(item, from: index) }
+        if let deadline = nodes[index].core.nextDeadline {
+            let at = max(deadline, now)
+            if at != nodes[index].scheduled {
+                nodes[index].scheduled = at
+                timers.push(at, index)
+            }
+        }
+    }
+
+    private func route(_ item: PlumtreeOutput, from index: Int) {
+        switch item {
+        case .deliver(let message):
+            mix(UInt64(index) &* 31 &+ message.id.low &+ UInt64(message.hops))
+            deliveries[message.id, default: [:]][index, default: 0] += 1
+            lastDeliveryHop[message.id] = max(lastDeliveryHop[message.id] ?? 0, message.hops)
+        case .send(let name, let bytes, _):
+            guard let target = indexByName[name] else { return }
+            let header = 3 + Int(bytes[2])
+            let type = bytes[header]
+            sentByType[type, default: 0] += 1
+            if type == 3, bytes[header + 1] == 1 { graftsFor[Self.id(in: bytes, at: header + 2), default: 0] += 1 }
+            mix(UInt64(index) << 32 | UInt64(target) << 8 | UInt64(type))
+            for byte in bytes { mix(UInt64(byte)) }
+            if lossRate > 0, Double(random.next() % 1_000_000) / 1_000_000 < lossRate { return }
+            if let side, side[index] != side[target] { return }
+            let jitter = Duration.microseconds(Int64(random.next() % 500))
+            events.push(now + latency(index, target) + jitter, .packet(from: index, to: target, bytes: bytes))
+        }
+    }
+
+    private func process(_ event: Event) {
+        switch event {
+        case .packet(let from, let to, let bytes):
+            guard nodes[to].alive else { return }
+            if log != nil {
+                let h = 3 + Int(bytes[2])
+                log?.append("\(now) \(from)->\(to) type \(bytes[h]) before: eager=\(nodes[to].core.snapshot.eagerPeers)")
+            }
+            if let side, side[from] != side[to] { return }
+            let header = 3 + Int(bytes[2])
+            if bytes[header] == 1 { payloadReceipts[Self.id(in: bytes, at: header + 1), default: 0] += 1 }
+            call(to) { core, out in _ = try? core.receive(envelope: bytes, now: now, into: &out) }
+        case .memberUp(let at, let member):
+            let name = nodes[member].name, time = now
+            call(at) { core, out in core.memberUp(name, advertisesPlumtree: true, now: time, into: &out) }
+        case .memberDown(let at, let member):
+            let name = nodes[member].name, time = now
+            call(at) { core, out in core.memberDown(name, now: time, into: &out) }
+        }
+    }
+
+    private func latency(_ a: Int, _ b: Int) -> Duration {
+        var x = UInt64(min(a, b)) << 32 | UInt64(max(a, b))
+        x ^= linkSalt
+        x = (x ^ (x >> 33)) &* 0xff51_afd7_ed55_8ccd
+        x = (x ^ (x >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return .microseconds(latencyRange.lowerBound * 1_000 + Int64(x % UInt64((latencyRange.upperBound - latencyRange.lowerBound) * 1_000 + 1)))
+    }
+
+    private func mix(_ value: UInt64) {
+        traceHash = (traceHash ^ value) &* 0x100_0000_01b3
+    }
+
+    private static func id(in bytes: [UInt8], at offset: Int) -> MessageID {
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(bytes[offset + i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(bytes[offset + i]) }
+        return MessageID(high: high, low: low)
+    }
+}
+
+/// A min-heap of timed items; ties keep insertion order, so runs are deterministic.
+struct EventQueue<Item> {
+    private var heap: [(time: Instant, sequence: UInt64, item: Item)] = []
+    private var sequence: UInt64 = 0
+
+    var peekTime: Instant? { heap.first?.time }
+
+    mutating func push(_ time: Instant, _ item: Item) {
+        sequence += 1
+        heap.append((time, sequence, item))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.less(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> (time: Instant, item: Item)? {
+        guard !heap.isEmpty else { return nil }
+        let first = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < heap.count, Self.less(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count, Self.less(heap[right], heap[smallest]) { smallest = right }
+                if smallest == parent { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return (first.time, first.item)
+    }
+
+    private static func less(_ a: (time: Instant, sequence: UInt64, item: Item), _ b: (time: Instant, sequence: UInt64, item: Item)) -> Bool {
+        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
+    }
+}
