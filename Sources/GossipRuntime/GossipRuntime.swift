@@ -1,1 +1,0 @@
-// The GossipRuntime layer; see docs/ARCHITECTURE.md.
