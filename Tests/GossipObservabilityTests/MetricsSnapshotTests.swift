@@ -1,3 +1,4 @@
+import CoreMetrics
 import Testing
 @testable import GossipObservability
 
@@ -39,5 +40,32 @@ struct MetricsSnapshotTests {
             return metrics
         }
         #expect(make().snapshot() == make().snapshot())
+    }
+
+    @Test("repeated snapshots (numbers-only fast path) equal a full parse, also after new series appear")
+    func repeatedSnapshots() throws {
+        let metrics = NodeMetrics()
+        metrics.registerAllDeclared()
+        let counter = Counter(label: "plumtree_gossip_sent_total", factory: metrics)
+        let latency = Recorder(label: "plumtree_graft_latency_seconds", factory: metrics)
+        _ = metrics.snapshot()
+        for round in 1...3 {
+            counter.increment(by: round)
+            latency.record(0.2 * Double(round))
+            let snapshot = metrics.snapshot()
+            #expect(snapshot == MetricsSnapshot(parsing: metrics.render()))
+            #expect(snapshot.value("plumtree_gossip_sent_total") == Double(round * (round + 1) / 2))
+            #expect(snapshot.histogram("plumtree_graft_latency_seconds")?.count == Double(round))
+        }
+        #expect(metrics.snapshotTemplateBuilds == 1, "repeated snapshots should only read numbers")
+        // A new series changes the exposition's shape: the next snapshot still sees everything.
+        Gauge(label: "memberlist_members", dimensions: [("state", "joining")], factory: metrics).record(2)
+        let reshaped = metrics.snapshot()
+        #expect(reshaped.value("memberlist_members", ["state": "joining"]) == 2)
+        #expect(reshaped == MetricsSnapshot(parsing: metrics.render()))
+        #expect(metrics.snapshotTemplateBuilds == 2)
+        counter.increment()
+        #expect(metrics.snapshot().value("plumtree_gossip_sent_total") == 7)
+        #expect(metrics.snapshotTemplateBuilds == 2)
     }
 }

@@ -177,4 +177,29 @@ struct NodeMetricsTests {
         let result = try run(promtool, ["check", "metrics"], input: Array(text.utf8))
         #expect(result.status != 0 || !result.output.isEmpty)
     }
+
+    @Test("histograms record from many threads without losing observations, with labels, one family each")
+    func concurrentLabelledHistograms() async throws {
+        let metrics = NodeMetrics(descriptors: [
+            MetricDescriptor(name: "test_rtt_seconds", kind: .histogram, help: "rtt", buckets: [0.1, 1], labelNames: ["path"]),
+        ])
+        let direct = Recorder(label: "test_rtt_seconds", dimensions: [("path", "direct")], factory: metrics)
+        let indirect = Recorder(label: "test_rtt_seconds", dimensions: [("path", "indirect")], factory: metrics)
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    for i in 0..<10_000 { (task % 2 == 0 ? direct : indirect).record(i % 2 == 0 ? 0.05 : 0.5) }
+                }
+            }
+        }
+        let snapshot = metrics.snapshot()
+        let histogram = try #require(snapshot.histogram("test_rtt_seconds", ["path": "direct"]))
+        #expect(histogram.count == 20_000)
+        #expect(histogram.buckets.map(\.cumulativeCount) == [10_000, 20_000])
+        #expect(abs(histogram.sum - (10_000 * 0.05 + 10_000 * 0.5)) < 1e-6)
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.components(separatedBy: "# TYPE test_rtt_seconds histogram").count == 2)
+        #expect(text.contains("test_rtt_seconds_bucket{path=\"indirect\",le=\"+Inf\"} 20000\n"))
+        #expect(snapshot == MetricsSnapshot(parsing: metrics.render()))
+    }
 }

@@ -1,4 +1,5 @@
 import Testing
+import Membership
 import Plumtree
 import ProtocolSupport
 @testable import GossipObservability
@@ -17,6 +18,24 @@ struct PlumtreeCoreMetricsTests {
             #expect(declared?.labelNames == expected.labelNames, "\(expected.name) labels")
             #expect(declared?.help.isEmpty == false)
         }
+    }
+
+    @Test("the membership core declares the contract's membership metrics, with the same kinds and buckets")
+    func membershipDescriptorsMatchContract() {
+        let core = Dictionary(uniqueKeysWithValues: MembershipCore.descriptors.map { ($0.name, $0) })
+        for expected in MetricContract.membership {
+            let declared = core[expected.name]
+            #expect(declared != nil, "\(expected.name) not declared by the membership core")
+            #expect(declared?.kind == expected.kind, "\(expected.name) kind")
+            #expect(declared?.buckets == expected.buckets, "\(expected.name) buckets")
+            #expect(declared?.labelNames == expected.labelNames, "\(expected.name) labels")
+        }
+        for descriptor in MembershipCore.descriptors where !descriptor.labelNames.isEmpty {
+            #expect(MetricContract.labelValues[descriptor.name]?.isEmpty == false, "\(descriptor.name) label values")
+        }
+        #expect(Set(MetricContract.labelValues["memberlist_packets_dropped_total"] ?? []).isSuperset(of: [
+            "malformed", "bad_crc", "decryption_failed", "too_large", "unknown_type", "incompatible_version", "unknown_sender",
+        ]))
     }
 
     @Test("three cores, three registries: separate values, no catalogue violation, promtool-clean")
@@ -87,5 +106,25 @@ struct PlumtreeCoreMetricsTests {
                                 members: MembersByState(alive: 3), otherLiveMembers: 2)
         #expect(input.totalPeers == 2)
         #expect(model.evaluate(input, now: t0).status == .healthy)
+    }
+
+    @Test("a node's two cores in one registry: every declared metric exported, no violation, promtool-clean")
+    func bothCoresInOneRegistry() throws {
+        let t0 = Instant(nanoseconds: 1_000_000_000)
+        let metrics = NodeMetrics()
+        _ = PlumtreeCore(config: PlumtreeConfig(), localID: "n1", seed: 1, metrics: metrics, now: t0)
+        _ = try MembershipCore(config: .lan, local: LocalNode(name: "n1", address: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946)),
+                               seed: 1, metrics: metrics, now: t0)
+        #expect(metrics.catalogueViolations.isEmpty, "\(metrics.catalogueViolations)")
+        let snapshot = metrics.snapshot()
+        for descriptor in metrics.declaredDescriptors {
+            #expect(snapshot.family(descriptor.name) != nil, "\(descriptor.name) declared but not exported")
+        }
+        #expect(Set(snapshot.families.map(\.name)) == Set(metrics.declaredDescriptors.map(\.name)))
+        #expect(snapshot.value("memberlist_members", ["state": "alive"]) != nil)
+        let promtool = try Tool.promtool.require()
+        let result = try run(promtool, ["check", "metrics"], input: metrics.render())
+        #expect(result.status == 0, "\(result.summary)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(result.output)")
     }
 }

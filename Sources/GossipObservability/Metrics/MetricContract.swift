@@ -1,3 +1,4 @@
+import Membership
 import Plumtree
 import ProtocolSupport
 
@@ -48,7 +49,8 @@ public enum MetricContract {
         gauge("plumtree_pending_grafts", "Missing messages waiting for a Graft answer."),
     ]
 
-    /// The membership metrics the dashboard and the alert rules rely on, with the label values each takes.
+    /// The membership metrics the dashboard and the alert rules rely on (the membership core declares
+    /// these and more).
     public static let membership: [MetricDescriptor] = [
         MetricDescriptor(name: "memberlist_members", kind: .gauge, help: "Members known, by state.",
                          labelNames: ["state"]),
@@ -61,24 +63,25 @@ public enum MetricContract {
                          help: "Packets and streams refused, by reason.", labelNames: ["reason"]),
     ]
 
-    /// Label values the contract fixes for labelled membership metrics; used to pre-fill a registry.
+    /// Label values of the labelled metrics, as the cores use them; used to pre-fill a registry.
     public static let labelValues: [String: [String]] = [
         "plumtree_messages_refused_total": PlumtreeCore.refusalReasons,
-        "memberlist_members": ["alive", "suspect", "dead", "left"],
-        "memberlist_probes_total": ["ack", "nack", "indirect_ack", "timeout"],
-        "memberlist_packets_dropped_total": [
-            "malformed", "bad_crc", "decryption_failed", "too_large", "unknown_type", "incompatible_version",
-            "unknown_sender",
-        ],
+        "memberlist_members": MemberState.allCases.map(\.description),
+        "memberlist_probes_total": ["ack", "indirect_ack", "nack", "timeout"],
+        "memberlist_packets_dropped_total": RefusalReason.allCases.map(\.rawValue),
+        "memberlist_packets_sent_total": ["udp", "tcp"],
+        "memberlist_bytes_sent_total": ["udp", "tcp"],
+        "memberlist_packets_received_total": ["udp", "tcp"],
+        "memberlist_bytes_received_total": ["udp", "tcp"],
     ]
 
     /// Everything above.
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
-    /// What a node's registry declares: the Plumtree core's own descriptors (the contract's set plus its
-    /// refusal counter) and the membership metrics. ``NodeMetrics`` adds ``observability``.
+    /// What a node's registry declares: the Plumtree core's and the membership core's own descriptors
+    /// (each a superset of the contract's set above). ``NodeMetrics`` adds ``observability``.
     public static var nodeDescriptors: [MetricDescriptor] {
-        PlumtreeCore.descriptors + membership
+        PlumtreeCore.descriptors + MembershipCore.descriptors
     }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {

@@ -178,7 +178,7 @@ private struct SnapshotBuilder {
 }
 
 /// One `name{a="b",...} value` line.
-private struct ExpositionLine {
+struct ExpositionLine {
     var name: String
     var labels: [MetricsSnapshot.Label]
     var value: Double

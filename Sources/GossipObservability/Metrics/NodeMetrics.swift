@@ -10,9 +10,9 @@ import Synchronization
 /// `le` buckets of its ``MetricDescriptor``; a metric nobody declared still gets a HELP line and is listed
 /// in ``catalogueViolations`` so that tests catch it.
 ///
-/// Recording goes straight to the registry's lock-free counters and gauges (and its histograms), created
-/// once when the core builds its metric objects: nothing is looked up by name and nothing is allocated per
-/// recording.
+/// Counters and gauges live in the registry (relaxed atomics); histograms are this layer's lock-free
+/// ``AtomicHistogram``s, rendered into the same exposition. Every metric object is created once, when a
+/// core builds its metrics: nothing is looked up by name and nothing is allocated per recording.
 public final class NodeMetrics: MetricsFactory, Sendable {
     /// The content type of the Prometheus text exposition format version 0.0.4.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,6 +30,11 @@ public final class NodeMetrics: MetricsFactory, Sendable {
         var registered: [String: Registration] = [:]
         var violations: [String] = []
         var scratch: [UInt8] = []
+        /// Where each line of the last exposition went, so the next snapshot parses only numbers.
+        var template: SnapshotTemplate?
+        var templateBuilds = 0
+        /// This layer's histograms by name (in creation order within a name), rendered after the registry.
+        var histograms: [String: [AtomicHistogram]] = [:]
     }
 
     private struct Registration: Equatable {
@@ -65,7 +70,23 @@ public final class NodeMetrics: MetricsFactory, Sendable {
 
     /// The Prometheus text exposition (format 0.0.4, see ``contentType``) of every metric of this node.
     public func render() -> [UInt8] {
-        registry.emitToBuffer()
+        var buffer = registry.emitToBuffer()
+        appendHistograms(to: &buffer)
+        return buffer
+    }
+
+    /// Appends every histogram family (HELP, TYPE, series) to an exposition.
+    private func appendHistograms(to buffer: inout [UInt8]) {
+        let families = state.withLock { $0.histograms }
+        for name in families.keys.sorted() {
+            guard let series = families[name], !series.isEmpty else { continue }
+            AtomicHistogram.header(&buffer, name: name, help: help(for: name))
+            for histogram in series { histogram.render(into: &buffer) }
+        }
+    }
+
+    private func help(for name: String) -> String {
+        descriptors[name]?.help ?? "\(name) (not declared in the metric catalogue)"
     }
 
     /// The current value of every series, sorted by name and labels: a cheap read for samplers that want
@@ -74,8 +95,41 @@ public final class NodeMetrics: MetricsFactory, Sendable {
         state.withLock { state in
             state.scratch.removeAll(keepingCapacity: true)
             registry.emit(into: &state.scratch)
-            return MetricsSnapshot(parsing: state.scratch)
+            var registryPart: MetricsSnapshot
+            if var template = state.template, template.update(from: state.scratch) {
+                state.template = template
+                registryPart = template.snapshot
+            } else {
+                let template = SnapshotTemplate(parsing: state.scratch)
+                state.template = template
+                state.templateBuilds += 1
+                registryPart = template.snapshot
+            }
+            // Histograms are read directly, no text involved.
+            for (name, series) in state.histograms where !series.isEmpty {
+                let family = MetricsSnapshot.Family(
+                    name: name, type: "histogram", help: help(for: name),
+                    series: series.map(Self.snapshotSeries).sorted { $0.labels.lexicographicallyPrecedes($1.labels) })
+                registryPart.families.append(family)
+            }
+            registryPart.families.sort { $0.name < $1.name }
+            return registryPart
         }
+    }
+
+    private static func snapshotSeries(_ histogram: AtomicHistogram) -> MetricsSnapshot.Series {
+        let (cumulative, count, sum) = histogram.read()
+        let buckets = zip(histogram.bounds, cumulative).map {
+            MetricsSnapshot.Bucket(upperBound: $0, cumulativeCount: Double($1))
+        }
+        return MetricsSnapshot.Series(
+            labels: histogram.labels.map { MetricsSnapshot.Label($0.0, $0.1) }.sorted(), value: sum,
+            histogram: MetricsSnapshot.Histogram(buckets: buckets, sum: sum, count: Double(count)))
+    }
+
+    /// How many snapshots needed a full parse (the others only read numbers); for tests.
+    var snapshotTemplateBuilds: Int {
+        state.withLock { $0.templateBuilds }
     }
 
     /// Metrics created that no descriptor declares, or whose kind or labels differ from their descriptor.
@@ -155,17 +209,40 @@ public final class NodeMetrics: MetricsFactory, Sendable {
             let (target, name) = admit(label, as: .gauge, labels: labels)
             return target.makeGauge(descriptor: name, labels: labels)
         }
-        let (target, name) = admit(label, as: .histogram, labels: labels)
-        return target.makeValueHistogram(descriptor: name, labels: labels, buckets: buckets(for: label))
+        return makeHistogram(label, labels: labels)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         let labels = Self.sorted(dimensions)
-        let (target, name) = admit(label, as: .histogram, labels: labels)
         // Timers record nanoseconds; the contract's latency histograms are in seconds, so timers feed the
-        // same value histogram a Recorder would, converted.
-        let histogram = target.makeValueHistogram(descriptor: name, labels: labels, buckets: buckets(for: label))
-        return SecondsTimerHandler(histogram: histogram)
+        // same histogram a Recorder would, converted.
+        return SecondsTimerHandler(histogram: makeHistogram(label, labels: labels))
+    }
+
+    /// The histogram `label` with `labels`: the existing one for that series, or a new one with the
+    /// declared buckets. A request that clashes with another kind under that name is not exported.
+    private func makeHistogram(_ label: String, labels: [(String, String)]) -> AtomicHistogram {
+        let (target, _) = admit(label, as: .histogram, labels: labels)
+        let fresh = AtomicHistogram(name: label, labels: labels, bounds: buckets(for: label))
+        guard target === registry else { return fresh }
+        return state.withLock { state in
+            let key = AtomicHistogram.labelText(labels)
+            if let existing = state.histograms[label]?.first(where: { AtomicHistogram.labelText($0.labels) == key }) {
+                return existing
+            }
+            state.histograms[label, default: []].append(fresh)
+            return fresh
+        }
+    }
+
+    private func removeHistogram(_ histogram: AtomicHistogram) {
+        state.withLock { state in
+            state.histograms[histogram.name]?.removeAll { $0 === histogram }
+            if state.histograms[histogram.name]?.isEmpty == true {
+                state.histograms[histogram.name] = nil
+                state.registered[histogram.name] = nil
+            }
+        }
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {
@@ -182,11 +259,11 @@ public final class NodeMetrics: MetricsFactory, Sendable {
 
     public func destroyRecorder(_ handler: any RecorderHandler) {
         if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
-        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
+        if let histogram = handler as? AtomicHistogram { removeHistogram(histogram) }
     }
 
     public func destroyTimer(_ handler: any TimerHandler) {
-        if let timer = handler as? SecondsTimerHandler { registry.unregisterValueHistogram(timer.histogram) }
+        if let timer = handler as? SecondsTimerHandler { removeHistogram(timer.histogram) }
     }
 
     // MARK: - Admission
@@ -239,16 +316,5 @@ public final class NodeMetrics: MetricsFactory, Sendable {
     /// same series.
     private static func sorted(_ dimensions: [(String, String)]) -> [(String, String)] {
         dimensions.count < 2 ? dimensions : dimensions.sorted { $0.0 < $1.0 }
-    }
-}
-
-/// A swift-metrics timer that records into a seconds histogram.
-final class SecondsTimerHandler: TimerHandler, Sendable {
-    let histogram: ValueHistogram
-
-    init(histogram: ValueHistogram) { self.histogram = histogram }
-
-    func recordNanoseconds(_ duration: Int64) {
-        histogram.record(Double(duration) / 1_000_000_000)
     }
 }

@@ -4,6 +4,7 @@
 import CoreMetrics
 import GossipObservability
 import Glibc
+import Synchronization
 
 let metricsBenchmarks: [BenchmarkSuite] = [
     BenchmarkSuite(name: "metrics") {
@@ -13,6 +14,20 @@ let metricsBenchmarks: [BenchmarkSuite] = [
         let histogram = Recorder(label: "plumtree_graft_latency_seconds", factory: metrics)
         let gauge = Gauge(label: "plumtree_pending_grafts", factory: metrics)
         var results: [BenchmarkResult] = []
+
+        // Baselines on this machine: the figures below are best read against them on a shared host.
+        let baselineAtomic = BaselineAtomic()
+        let atomicNanos = medianNanosPerOp(iterations: 5_000_000) { n in
+            for _ in 0..<n { baselineAtomic.bump() }
+            return n
+        }
+        results.append(BenchmarkResult(name: "baseline: bare relaxed atomic add", value: atomicNanos, unit: "ns/op"))
+        let baselineLock = Mutex<Int>(0)
+        let lockNanos = medianNanosPerOp(iterations: 2_000_000) { n in
+            for _ in 0..<n { baselineLock.withLock { $0 &+= 1 } }
+            return n
+        }
+        results.append(BenchmarkResult(name: "baseline: bare mutex lock+unlock", value: lockNanos, unit: "ns/op"))
 
         let counterNanos = medianNanosPerOp(iterations: 5_000_000) { n in
             for _ in 0..<n { counter.increment() }
@@ -72,6 +87,14 @@ let metricsBenchmarks: [BenchmarkSuite] = [
         return results
     }
 ]
+
+/// An atomic counter behind a call the optimiser cannot remove, for the baseline.
+final class BaselineAtomic: Sendable {
+    private let value = Atomic<Int64>(0)
+
+    @inline(never)
+    func bump() { value.wrappingAdd(1, ordering: .relaxed) }
+}
 
 /// glibc's `mallinfo2()` bytes in use (heap plus mmapped blocks), or nil where it cannot be called.
 ///

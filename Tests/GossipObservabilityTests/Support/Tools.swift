@@ -5,6 +5,8 @@ import Testing
 /// the test (make deps installs them); it never skips it.
 enum Tool: String {
     case promtool, prometheus, amtool
+    /// Debian's name for the Alertmanager server.
+    case alertmanager = "prometheus-alertmanager"
 
     var path: String? {
         let environment = ProcessInfo.processInfo.environment["PATH"] ?? ""
