@@ -49,6 +49,14 @@ demo: deps
 bench: deps
 	bash Tests/Benchmarks/run.sh
 
+# The simulator's whole scenario catalogue with promtool proofs, then the scale figure; release build.
+SIM_SEED ?= 1
+SIM_SCALE_NODES ?= 1000
+sim: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product plumtree-sim
+	.build-release/release/plumtree-sim all --seed $(SIM_SEED)
+	.build-release/release/plumtree-sim scale --nodes $(SIM_SCALE_NODES) --broadcasts 1000
+
 clean:
 	rm -rf .build .build-tsan .build-asan .build-release .build-fuzz
 

@@ -7,7 +7,7 @@ struct PlumtreeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumtree-sim",
         abstract: "Runs Plumtree gossip clusters in virtual time: the real protocol cores, a simulated network, faults on demand, alert rules proven with promtool.",
-        subcommands: [List.self, Run.self, All.self]
+        subcommands: [List.self, Run.self, All.self, Scale.self]
     )
 }
 
@@ -141,4 +141,42 @@ final class ProgressBar {
 
 extension String {
     func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+struct Scale: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measures wall time and memory of a large cluster carrying many broadcasts.")
+
+    @Option(help: "Nodes in the cluster.")
+    var nodes: Int = 1000
+
+    @Option(help: "Broadcasts to send.")
+    var broadcasts: Int = 1000
+
+    @Option(help: "Broadcasts per virtual second.")
+    var rate: Double = 100
+
+    @Option(help: "The seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Membership: swim or oracle.")
+    var membership: String = "swim"
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        guard let mode = MembershipMode(rawValue: membership) else { throw ValidationError("--membership must be swim or oracle") }
+        let bar = ProgressBar(label: "scale \(nodes)", enabled: isatty(STDERR_FILENO) == 1 && !json)
+        let r = ScaleRun.run(nodes: nodes, broadcasts: broadcasts, perSecond: rate, seed: seed, membership: mode) { bar.update($0) }
+        bar.finish()
+        let m = r.measures
+        if json {
+            print("{\"nodes\":\(r.nodes),\"broadcasts\":\(r.broadcasts),\"membership\":\"\(r.membership.rawValue)\",\"seed\":\(r.seed),\"wall_seconds\":\(r.wallSeconds),\"formation_wall_seconds\":\(r.formationWallSeconds),\"virtual_seconds\":\(r.virtualSeconds),\"events\":\(r.events),\"peak_rss_bytes\":\(r.peakResidentBytes),\"bytes_per_node\":\(r.bytesPerNode),\"reliability\":\(m.reliability),\"rmr\":\(m.rmr),\"ldh\":\(m.ldh),\"latency_p50\":\(m.latencyP50),\"latency_p99\":\(m.latencyP99)}")
+        } else {
+            print(String(format: "scale: %d nodes (%@), %d broadcasts: wall %.1f s (forming %.1f s) for %.0f virtual s, %d events (%.0f/s)",
+                         r.nodes, r.membership.rawValue, r.broadcasts, r.wallSeconds, r.formationWallSeconds, r.virtualSeconds, r.events, Double(r.events) / r.wallSeconds))
+            print(String(format: "  peak RSS %.1f MiB, %.1f KiB per node; reliability %.4f RMR %.3f LDH %.2f p50 %.1f ms p99 %.1f ms",
+                         Double(r.peakResidentBytes) / 1048576, Double(r.bytesPerNode) / 1024, m.reliability, m.rmr, m.ldh, m.latencyP50 * 1000, m.latencyP99 * 1000))
+        }
+    }
 }

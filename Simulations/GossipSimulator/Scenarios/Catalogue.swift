@@ -16,8 +16,9 @@ public enum Catalogue {
 
     static func minutes(_ m: Double) -> Duration { .seconds(m * 60) }
 
-    static func reliability(_ floor: Double) -> @Sendable (Cluster, RunMeasures) -> [String] {
-        { _, m in m.reliability + 1e-9 < floor ? ["reliability \(m.reliability) below \(floor)"] : [] }
+    /// Every broadcast reached every running node (but the scenario's victims).
+    static func deliveredEverywhere(_ s: ScenarioContext, _ m: RunMeasures) -> [String] {
+        s.undelivered(excluding: s.victims)
     }
 
     static func noFalseDeaths(_ m: RunMeasures) -> [String] {
@@ -31,32 +32,50 @@ public enum Catalogue {
         script: { s in
             s.broadcasts(perSecond: 2, from: minutes(1), until: minutes(11.5))
         },
-        check: { cluster, m in reliability(1)(cluster, m) + noFalseDeaths(m) }
+        check: { s, m in deliveredEverywhere(s, m) + noFalseDeaths(m) }
     )
 
     /// One node cut off from everyone: PlumtreeNodeIsolated on it and on it alone.
+    ///
+    /// The isolated node declares its peers dead one probe at a time, and Lifeguard stretches its probe
+    /// interval as its probes go unanswered, so its last eager peer goes a few minutes after the cut.
     public static let isolatedNode = Scenario(
         name: "isolated-node", summary: "one node cut off from all others: PlumtreeNodeIsolated on it alone",
-        duration: minutes(14),
+        duration: minutes(16),
         script: { s in
             let victim = s.pick(1)[0]
+            s.victims = [victim]
             s.at(minutes(3), "isolate \(victim.name)") { $0.isolate(victim) }
-            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(13.5))
-            s.plan.tolerate("PlumtreeNodeIsolated", on: [victim], from: minutes(3), until: minutes(5))
-            s.plan.expect("PlumtreeNodeIsolated", on: [victim], from: minutes(5), until: minutes(15))
-            // The same cause, seen by the other rules of the peers family on the isolated node.
-            s.plan.tolerate("PlumtreeLowPeerCount", on: [victim], from: minutes(3), until: minutes(6))
-            s.plan.expect("PlumtreeLowPeerCount", on: [victim], from: minutes(6), until: minutes(15))
-            s.plan.tolerate("PlumtreeReducedRedundancy", on: [victim], from: minutes(3), until: minutes(9))
-            s.plan.expect("PlumtreeReducedRedundancy", on: [victim], from: minutes(9), until: minutes(15))
+            // Broadcasts from the cut-off node could reach nobody; the others' must reach every other.
+            s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(15.5), excluding: [victim])
+            s.plan.tolerate("PlumtreeNodeIsolated", on: [victim], from: minutes(3), until: minutes(9))
+            s.plan.expect("PlumtreeNodeIsolated", on: [victim], from: minutes(9), until: minutes(17))
+            // The same cause, seen by the other peer rules and by Lifeguard on the isolated node only.
+            s.plan.tolerate("PlumtreeLowPeerCount", on: [victim], from: minutes(3), until: minutes(10))
+            s.plan.expect("PlumtreeLowPeerCount", on: [victim], from: minutes(10), until: minutes(17))
+            s.plan.tolerate("PlumtreeReducedRedundancy", on: [victim], from: minutes(3), until: minutes(13))
+            // Losing a neighbour leaves the others' converged tree with one eager peer on most leaves; in a
+            // small cluster nothing refreshes it for 5 minutes, so the warning may fire on them as well.
+            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(17))
+            s.plan.expect("PlumtreeReducedRedundancy", on: [victim], from: minutes(13), until: minutes(17))
+            s.plan.tolerate("MemberlistNodeDegraded", on: [victim], from: minutes(3), until: minutes(11))
+            s.plan.expect("MemberlistNodeDegraded", on: [victim], from: minutes(11), until: minutes(17))
         },
-        check: { cluster, m in reliability(1)(cluster, m) }
+        check: { s, m in deliveredEverywhere(s, m) }
     )
 
     /// Two halves cut apart, then healed: every broadcast made during the partition reaches everyone after.
+    ///
+    /// The cache must outlive the partition for the repair to have anything to send: a message evicted
+    /// before the heal is lost to the other side (with the default 60 s TTL, a partition longer than about a
+    /// minute loses messages). Membership must raise an alert while the cluster is split.
     public static let partitionHeal = Scenario(
-        name: "partition-heal", summary: "50/50 partition for 6 minutes, then heal: nothing after heal, every broadcast delivered",
+        name: "partition-heal", summary: "50/50 partition for 6 minutes, then heal: membership alert during, none after, every broadcast delivered",
         duration: minutes(18),
+        configure: { options in
+            options.plumtree.messageCacheTTL = minutes(10)
+            options.plumtree.seenTTL = minutes(15)
+        },
         script: { s in
             let half = s.nodes.count / 2
             let left = s.pick(half)
@@ -64,14 +83,16 @@ public enum Catalogue {
             s.at(minutes(3), "partition") { $0.partition([left, right]) }
             s.at(minutes(9), "heal") { $0.heal() }
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(17))
-            s.plan.tolerate("MemberlistMembersSuspect", from: minutes(3), until: minutes(10))
-            s.plan.tolerate("MemberlistMembersDead", from: minutes(3), until: minutes(10))
-            s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(3), until: minutes(10))
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(12))
-            s.plan.tolerate("PlumtreeLowPeerCount", from: minutes(3), until: minutes(12))
+            s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(3), until: minutes(6))
+            s.plan.expect("MemberlistSuspectedPartition", on: s.nodes, from: minutes(6), until: minutes(9))
+            s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(9), until: minutes(11))
+            for alert in ["MemberlistMembersSuspect", "MemberlistMembersDead", "MemberlistNodeDegraded", "PlumtreeLowPeerCount"] {
+                s.plan.tolerate(alert, from: minutes(3), until: minutes(11))
+            }
+            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(19))
         },
-        check: { cluster, m in
-            var failures = reliability(1)(cluster, m)
+        check: { s, m in
+            var failures = deliveredEverywhere(s, m)
             if m.timeToHeal == nil { failures.append("no heal measured") }
             return failures
         }
@@ -83,15 +104,19 @@ public enum Catalogue {
         duration: minutes(12),
         script: { s in
             let victims = s.pick(Int((Double(s.nodes.count) * 0.3).rounded()))
+            s.victims = victims
             s.at(minutes(3), "crash \(victims.count)") { cluster in victims.forEach(cluster.crash) }
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
             s.plan.tolerate("PlumtreeTargetDown", on: victims, from: minutes(3), until: minutes(4.5))
             s.plan.expect("PlumtreeTargetDown", on: victims, from: minutes(4.5), until: minutes(13))
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(10))
+            // The survivors' tree re-converges with one eager peer on most leaves; nothing refreshes it, so
+            // the warning may fire on them (a finding about the rule, see docs/SIMULATOR.md).
+            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(13))
             s.plan.tolerate("PlumtreeLowPeerCount", from: minutes(3), until: minutes(10))
+            s.plan.tolerate("MemberlistMembersSuspect", from: minutes(3), until: minutes(6))
         },
-        check: { cluster, m in
-            var failures = reliability(1)(cluster, m) + noFalseDeaths(m)
+        check: { s, m in
+            var failures = deliveredEverywhere(s, m) + noFalseDeaths(m)
             if m.timeToFullDetection == nil { failures.append("crashes were not detected by every survivor") }
             return failures
         }
@@ -107,7 +132,7 @@ public enum Catalogue {
             s.plan.tolerate("MemberlistNodeDegraded", from: minutes(2), until: minutes(13))
             s.plan.tolerate("MemberlistMembersSuspect", from: minutes(2), until: minutes(13))
         },
-        check: { cluster, m in reliability(1)(cluster, m) + noFalseDeaths(m) }
+        check: { s, m in deliveredEverywhere(s, m) + noFalseDeaths(m) }
     )
 
     /// Broadcasts outgrow a small cache: first CacheHighUtilization, then CachePressure.
@@ -129,7 +154,7 @@ public enum Catalogue {
             s.plan.tolerate("PlumtreeCachePressure", on: all, from: minutes(10), until: minutes(17))
             s.plan.expect("PlumtreeCachePressure", on: all, from: minutes(17), until: minutes(21))
         },
-        check: { cluster, m in reliability(1)(cluster, m) }
+        check: { s, m in deliveredEverywhere(s, m) }
     )
 
     /// Pruning switched off (the flooding configuration): duplicate-rate alerts everywhere.
@@ -145,7 +170,7 @@ public enum Catalogue {
                 s.plan.expect(alert, on: all, from: minutes(7.5), until: minutes(12.5))
             }
         },
-        check: { cluster, m in reliability(1)(cluster, m) }
+        check: { s, m in deliveredEverywhere(s, m) }
     )
 
     /// A node too slow for its input: missing messages pile up waiting for Graft answers.
@@ -160,6 +185,7 @@ public enum Catalogue {
         },
         script: { s in
             let victim = s.pick(1)[0]
+            s.victims = [victim]
             s.at(minutes(3), "slow \(victim.name)") { $0.setSlow(victim, delay: .milliseconds(60)) }
             s.broadcasts(perSecond: 5, from: minutes(1), until: minutes(13.5), size: 64)
             s.plan.tolerate("PlumtreeGraftBacklog", on: [victim], from: minutes(3), until: minutes(10))
@@ -173,6 +199,7 @@ public enum Catalogue {
         duration: minutes(14),
         script: { s in
             let victim = s.pick(1)[0]
+            s.victims = [victim]
             s.at(minutes(3), "drop large to \(victim.name)") { cluster in
                 var conditions = cluster.options.conditions
                 conditions.maxDatagramBytes = 600

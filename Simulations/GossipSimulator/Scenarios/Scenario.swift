@@ -16,13 +16,13 @@ public struct Scenario: Sendable {
     public var configure: @Sendable (inout ClusterOptions) -> Void
     public var script: @Sendable (ScenarioContext) -> Void
     /// Extra assertions on the finished run; each returned line is a failure.
-    public var check: @Sendable (Cluster, RunMeasures) -> [String]
+    public var check: @Sendable (ScenarioContext, RunMeasures) -> [String]
 
     public init(
         name: String, summary: String, defaultNodes: Int = 24, duration: Duration,
         configure: @escaping @Sendable (inout ClusterOptions) -> Void = { _ in },
         script: @escaping @Sendable (ScenarioContext) -> Void,
-        check: @escaping @Sendable (Cluster, RunMeasures) -> [String] = { _, _ in [] }
+        check: @escaping @Sendable (ScenarioContext, RunMeasures) -> [String] = { _, _ in [] }
     ) {
         self.name = name
         self.summary = summary
@@ -39,6 +39,8 @@ public final class ScenarioContext {
     public let cluster: Cluster
     public var plan: AlertPlan
     public var random: SeededRandom
+    /// Nodes the script singled out (isolated, crashed, slowed), for the checks.
+    public var victims: [NodeID] = []
     /// Marks shown on the report's charts (e.g. "partition", "heal"), in virtual seconds.
     public private(set) var marks: [(seconds: Double, label: String)] = []
 
@@ -57,14 +59,17 @@ public final class ScenarioContext {
     }
 
     /// Broadcasts `perSecond` messages a second, evenly spaced, from `from` until `until`, each from a
-    /// running node drawn at random when it is sent (optionally only among `origins`).
-    public func broadcasts(perSecond: Double, from: Duration, until: Duration, size: Int? = nil, origins: [NodeID]? = nil) {
+    /// running node drawn at random when it is sent (optionally only among `origins`, never `excluded`).
+    public func broadcasts(perSecond: Double, from: Duration, until: Duration, size: Int? = nil, origins: [NodeID]? = nil,
+                           excluding excluded: [NodeID] = []) {
         guard perSecond > 0 else { return }
         let step = Duration.seconds(1 / perSecond)
         var t = from
         while t < until {
             cluster.at(t) { [unowned self] cluster in
-                let candidates = (origins ?? cluster.runningNodes).filter { cluster.simulation.state(of: $0) == .running }
+                let candidates = (origins ?? cluster.runningNodes).filter {
+                    cluster.simulation.state(of: $0) == .running && !excluded.contains($0)
+                }
                 guard !candidates.isEmpty else { return }
                 let origin = candidates[Int(self.random.next() % UInt64(candidates.count))]
                 cluster.broadcast(from: origin, size: size)
@@ -81,5 +86,19 @@ public final class ScenarioContext {
             chosen.append(pool.remove(at: Int(random.next() % UInt64(pool.count))))
         }
         return chosen.sorted()
+    }
+}
+
+extension ScenarioContext {
+    /// Failures for broadcasts some running node outside `excluded` never delivered (the origin aside).
+    public func undelivered(excluding excluded: [NodeID] = []) -> [String] {
+        var failures: [String] = []
+        for key in cluster.simulation.recorder.originatedMessages {
+            let missing = cluster.missing(key).filter { !excluded.contains($0) }
+            if !missing.isEmpty {
+                failures.append("broadcast \(key) never reached \(missing.prefix(5).map(\.name).joined(separator: ", "))\(missing.count > 5 ? " and \(missing.count - 5) more" : "")")
+            }
+        }
+        return failures.count > 10 ? Array(failures.prefix(10)) + ["... \(failures.count - 10) more undelivered broadcasts"] : failures
     }
 }

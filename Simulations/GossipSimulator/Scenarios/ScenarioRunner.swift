@@ -83,7 +83,7 @@ public enum ScenarioRunner {
         scenario.configure(&options)
         let (cluster, context) = execute(scenario, options, progress: progress)
         var measures = cluster.measures()
-        var failures = scenario.check(cluster, measures)
+        var failures = scenario.check(context, measures)
         if measures.messages == 0 && failures.isEmpty { failures.append("the scenario broadcast nothing") }
 
         var verdict: AlertVerdict?

@@ -1,0 +1,65 @@
+import GossipSimulator
+import ProtocolSupport
+import Testing
+
+/// Partition simulations with the real membership and Plumtree cores, written the way a package user
+/// would write them in their own tests.
+@Suite("Partition simulations")
+struct PartitionSimulationTests {
+    @Test("a 50/50 partition heals: membership reconverges and every broadcast made meanwhile arrives")
+    func halvesHeal() throws {
+        var options = ClusterOptions(nodes: 10, seed: 21, membership: .swim, scrapeInterval: nil)
+        // The cache must outlive the partition for the repair to have the messages to send.
+        options.plumtree.messageCacheTTL = .seconds(300)
+        let cluster = Cluster(options)
+        cluster.run(for: .seconds(10))
+        let left = cluster.nodes(0..<5), right = cluster.nodes(5..<10)
+        cluster.partition([left, right])
+        cluster.run(for: .seconds(5))
+        let during = [NodeID(0), NodeID(7)].compactMap { cluster.broadcast(from: $0) }
+        cluster.run(for: .seconds(55))
+        // Each side sees the other gone, and Plumtree still serves its own side.
+        for node in left { #expect(cluster.metric("memberlist_members", ["state": "alive"], on: node) == 5) }
+        #expect(cluster.missing(during[0]).allSatisfy { right.contains($0) })
+        cluster.heal()
+        cluster.run(for: .seconds(90))
+        for key in during { #expect(cluster.deliveredEverywhere(key), "missing \(cluster.missing(key))") }
+        for node in cluster.allNodes { #expect(cluster.metric("memberlist_members", ["state": "alive"], on: node) == 10) }
+        let measures = cluster.measures()
+        #expect(measures.falseDeaths == 0)
+        #expect(measures.timeToHeal != nil)
+    }
+
+    @Test("a one-way partition is seen as a failure by the side that hears nothing")
+    func oneWay() {
+        let cluster = Cluster(ClusterOptions(nodes: 6, seed: 5, membership: .swim, scrapeInterval: nil))
+        cluster.run(for: .seconds(10))
+        cluster.partition([[NodeID(0)], cluster.nodes(1..<6)], oneWay: true)
+        cluster.run(for: .seconds(60))
+        // node-0's packets are cut: the others stop hearing its acks and declare it dead.
+        for node in cluster.nodes(1..<6) {
+            #expect(cluster.metric("memberlist_members", ["state": "alive"], on: node) == 5)
+        }
+    }
+
+    @Test("the same seed and script give the same run, bit for bit; another seed does not")
+    func determinism() {
+        func run(_ seed: UInt64) -> (RunMeasures, [Double], Int) {
+            let cluster = Cluster(ClusterOptions(nodes: 8, seed: seed, membership: .swim, conditions: LinkConditions(loss: 0.05, duplication: 0.01, reordering: 0.02), scrapeInterval: .seconds(15)))
+            cluster.run(for: .seconds(10))
+            for i in 0..<20 { cluster.at(.seconds(10) + .milliseconds(250 * i)) { $0.broadcast(from: NodeID(i % 8)) } }
+            cluster.at(.seconds(12)) { $0.partition([$0.nodes(0..<4), $0.nodes(4..<8)]) }
+            cluster.at(.seconds(40)) { $0.heal() }
+            cluster.at(.seconds(45)) { $0.crash(NodeID(3)) }
+            cluster.at(.seconds(60)) { $0.restart(NodeID(3)) }
+            cluster.run(until: Instant.zero + .seconds(90))
+            let sampler = cluster.simulation.sampler!
+            return (cluster.measures(), sampler.clusterSum("memberlist_probes_total{result=\"ack\"}") + sampler.clusterSum("plumtree_graft_sent_total"), cluster.simulation.eventsProcessed)
+        }
+        let a = run(77), b = run(77), c = run(78)
+        #expect(a.0 == b.0)
+        #expect(a.1 == b.1)
+        #expect(a.2 == b.2)
+        #expect(a.2 != c.2 || a.1 != c.1)
+    }
+}
