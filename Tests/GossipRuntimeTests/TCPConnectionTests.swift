@@ -91,7 +91,7 @@ struct TCPConnectionTests {
             let (_, idleAddress) = try await startListener(on: loop) { connection in
                 let start = loop.now
                 connection.startReading(
-                    limits: ReadLimits(maxBytes: 1 << 20, idleTimeout: .milliseconds(100)), onData: { _ in },
+                    limits: ReadLimits(maxBytes: 1 << 20, idleTimeout: .milliseconds(300)), onData: { _ in },
                     onEnd: { end in idleEnds.update { $0.append((end, loop.now.duration(since: start))) } })
             }
             // Both clients send a little and then go quiet without closing; the idle one first trickles a byte
@@ -129,8 +129,8 @@ struct TCPConnectionTests {
                 Issue.record("expected the idle timeout to cut the peer off, got \(idleEnd)")
                 return
             }
-            #expect(after == .milliseconds(100))
-            #expect(idleElapsed >= .milliseconds(400))  // 300 ms of trickle, then 100 ms of silence
+            #expect(after == .milliseconds(300))
+            #expect(idleElapsed >= .milliseconds(600))  // 300 ms of trickle, then 300 ms of silence
             _ = try await loop.submit { clients.value.forEach { $0.close() } }
         }
     }

@@ -3,6 +3,7 @@
 // and a client keeping `window` datagrams in flight, a new one sent for every echo.
 import GossipRuntime
 import ProtocolSupport
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -34,6 +35,8 @@ private struct EchoRun: Sendable {
 /// One timed run: `echoRoundTrips` echoes, measured on the loop thread.
 private func runEcho(on loop: EventLoop) -> EchoRun {
     let outcome = Mutex<EchoRun?>(nil)
+    // The caller sleeps until the loop signals: a polling caller would compete with the loop for a core.
+    let finished = DispatchSemaphore(value: 0)
     let started = loop.execute {
         do {
             let echo = try UDPSocket(loop: loop, bindingTo: SocketAddress(ipv4: 127, 0, 0, 1, port: 0))
@@ -54,6 +57,7 @@ private func runEcho(on loop: EventLoop) -> EchoRun {
                 client.close()
                 watchdog.close()
                 outcome.withLock { $0 = run }
+                finished.signal()
             }
             try echo.startReceiving { bytes, source in echo.send(bytes, to: source) }
             try client.startReceiving { _, _ in
@@ -77,13 +81,12 @@ private func runEcho(on loop: EventLoop) -> EchoRun {
         } catch {
             print("runtime benchmark: \(error)")
             outcome.withLock { $0 = EchoRun(wallNanos: 0, cpuNanos: 0, completed: false) }
+            finished.signal()
         }
     }
     guard started else { return EchoRun(wallNanos: 0, cpuNanos: 0, completed: false) }
-    while true {
-        if let run = outcome.withLock({ $0 }) { return run }
-        usleep(2_000)
-    }
+    finished.wait()
+    return outcome.withLock { $0 } ?? EchoRun(wallNanos: 0, cpuNanos: 0, completed: false)
 }
 
 private func udpEchoBenchmark() -> [BenchmarkResult] {
