@@ -70,10 +70,10 @@ let package = Package(
         ),
 
         // Examples that embed the package.
-        .executableTarget(name: "gossip-chat", dependencies: ["GossipNode", argumentParser], path: "Examples/Chat"),
+        .executableTarget(name: "gossip-chat", dependencies: ["GossipNode", "ProtocolSupport", argumentParser], path: "Examples/Chat"),
         .executableTarget(
             name: "config-propagation",
-            dependencies: ["GossipNode", argumentParser, serviceLifecycle, logging],
+            dependencies: ["GossipNode", "ProtocolSupport", argumentParser, serviceLifecycle, logging],
             path: "Examples/ConfigPropagation"
         ),
 

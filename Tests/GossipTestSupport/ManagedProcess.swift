@@ -11,13 +11,15 @@ public final class ManagedProcess: @unchecked Sendable {
     public let logURL: URL
     private let process: Process
     private let logHandle: FileHandle
+    private let input: Pipe?
 
     /// Starts `executable` with `arguments`; stdout and stderr both go to `<logDirectory>/<name>.log`.
+    /// With `interactive`, the process reads a pipe that ``send(line:)`` writes to; otherwise /dev/null.
     public init(name: String, executable: String, arguments: [String], logDirectory: URL,
-                environment: [String: String]? = nil) throws {
+                environment: [String: String]? = nil, interactive: Bool = false) throws {
         self.name = name
         self.logURL = logDirectory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         self.logHandle = try FileHandle(forWritingTo: logURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -28,7 +30,9 @@ public final class ManagedProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = logHandle
         process.standardError = logHandle
-        process.standardInput = FileHandle.nullDevice
+        let input = interactive ? Pipe() : nil
+        process.standardInput = input ?? FileHandle.nullDevice
+        self.input = input
         try process.run()
         self.process = process
     }
@@ -36,6 +40,16 @@ public final class ManagedProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
     public var exitCode: Int32? { process.isRunning ? nil : process.terminationStatus }
+
+    /// Writes a line to the process's standard input (an interactive process only).
+    public func send(line: String) {
+        input?.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Closes the process's standard input: it reads end of file.
+    public func closeInput() {
+        try? input?.fileHandleForWriting.close()
+    }
 
     /// Sends `signal` to this process's own PID.
     public func signal(_ signal: Int32) {

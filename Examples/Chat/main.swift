@@ -1,1 +1,0 @@
-print("gossip-chat: not yet wired")

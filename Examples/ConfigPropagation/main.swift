@@ -1,1 +1,0 @@
-print("config-propagation: not yet wired")
