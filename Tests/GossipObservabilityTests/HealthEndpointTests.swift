@@ -95,4 +95,40 @@ struct HealthEndpointTests {
             #expect(metrics.snapshot().value("plumtree_health_status") == Double(status.gaugeValue))
         }
     }
+
+    enum Scenario: String, CaseIterable { case isolated, cacheNearlyFull, graftFailures, graftFailuresSevere, backlog }
+
+    @Test("each state a node can be driven into answers /health with its code and reason", arguments: Scenario.allCases)
+    func scenarios(_ scenario: Scenario) throws {
+        var model = HealthModel()
+        var state = input()
+        let expected: (Int, String)
+        switch scenario {
+        case .isolated:
+            state = input(eager: 0, lazy: 0)
+            expected = (500, "no_peers")
+        case .cacheNearlyFull:
+            state = input(cache: 95)
+            expected = (503, "cache_nearly_full")
+        case .graftFailures:
+            model.recordGraftSuccess(8, at: t0)
+            model.recordGraftFailure(2, at: t0 + .seconds(30))
+            expected = (503, "graft_failures_elevated")
+        case .graftFailuresSevere:
+            model.recordGraftSuccess(3, at: t0)
+            model.recordGraftFailure(9, at: t0 + .seconds(30))
+            expected = (500, "graft_failures_critical")
+        case .backlog:
+            state = input(pending: 51)
+            expected = (503, "graft_backlog")
+        }
+        let answer = ObservabilityEndpoints.health(model.evaluate(state, now: t0 + .seconds(45)))
+        #expect(answer.status == expected.0)
+        let reasons = try #require(try json(answer)["reasons"] as? [[String: Any]])
+        #expect(reasons.map { $0["code"] as? String } == [expected.1])
+        // A minute later the graft outcomes have left the window and the node is healthy again.
+        if scenario == .graftFailures || scenario == .graftFailuresSevere {
+            #expect(ObservabilityEndpoints.health(model.evaluate(state, now: t0 + .seconds(95))).status == 200)
+        }
+    }
 }

@@ -1,34 +1,55 @@
 import CoreMetrics
 import Foundation
 import Glibc
+import GossipRuntime
 import Testing
 @testable import GossipObservability
 
 /// A real Prometheus server, started on a free loopback port with a temporary storage folder and our own
-/// configuration, scraping three registries over HTTP. It must load every rule healthy, and every recording
+/// configuration, scraping three registries served by the runtime's admin HTTP server (one event loop per
+/// node, as a node runs it). It must load every rule healthy, and every recording
 /// rule and dashboard expression must return data.
 @Suite("Prometheus smoke test: our config, rules and dashboard on a real server", .serialized)
 struct PrometheusSmokeTests {
     @Test("scrapes three nodes, loads every rule healthy, answers every dashboard and recording expression")
     func smoke() async throws {
-        let prometheusBinary = try Tool.prometheus.require()
-        let directory = try makeTemporaryDirectory()
-        var problems: [String] = []
-
-        // Three nodes' registries, each with the full metric set, served like a node's admin server.
+        _ = try Tool.prometheus.require()
+        // Three nodes' registries, each with the full metric set, each on its own loop's admin HTTP server.
         let nodes = (0..<3).map { _ in NodeMetrics() }
-        var servers: [LoopbackHTTPServer] = []
+        var servers: [AdminHTTPServer] = []
         for (index, node) in nodes.enumerated() {
             node.registerAllDeclared()
             Gauge(label: "plumtree_eager_peers", factory: node).record(3 - index)
             Gauge(label: "plumtree_cache_capacity", factory: node).record(1000)
             Gauge(label: "plumtree_cache_size", factory: node).record(100 * (index + 1))
             Gauge(label: "memberlist_members", dimensions: [("state", "alive")], factory: node).record(3)
-            servers.append(try LoopbackHTTPServer { path in
-                path == "/metrics" ? ObservabilityEndpoints.metrics(node) : ObservabilityEndpoints.notFound(path: path)
-            })
+            let loop = try EventLoop(name: "obs-node-\(index)")
+            let server = try await AdminHTTPServer.start(on: loop)
+            server.route(.GET, "/metrics") { _ in HTTPResponse(ObservabilityEndpoints.metrics(node)) }
+            servers.append(server)
         }
-        defer { for server in servers { server.stop() } }
+        do {
+            try await scrapeAndCheck(nodes: nodes, addresses: servers.map { "\($0.localAddress)" })
+        } catch {
+            await stop(servers)
+            throw error
+        }
+        await stop(servers)
+    }
+
+    func stop(_ servers: [AdminHTTPServer]) async {
+        for server in servers {
+            await server.stop()
+            await server.loop.shutdown()
+        }
+    }
+
+    /// Runs Prometheus against the nodes at `addresses` and checks what it loaded and answers.
+    func scrapeAndCheck(nodes: [NodeMetrics], addresses: [String]) async throws {
+        let prometheusBinary = try Tool.prometheus.require()
+        let directory = try makeTemporaryDirectory()
+        var problems: [String] = []
+
         // Counters keep moving so that rates are not all zero.
         let feeding = Task.detached {
             let counters = nodes.map { Counter(label: "plumtree_messages_delivered_total", factory: $0) }
@@ -48,7 +69,7 @@ struct PrometheusSmokeTests {
         // Our files, with intervals shortened for the test and the scrape targets pointed at the three nodes.
         let port = try freeLoopbackPort()
         var config = try MonitoringFiles.text(MonitoringFiles.prometheusConfig)
-        let targets = servers.map { "\"\($0.address)\"" }.joined(separator: ", ")
+        let targets = addresses.map { "\"\($0)\"" }.joined(separator: ", ")
         for (old, new) in [
             ("scrape_interval: 15s", "scrape_interval: 1s"), ("evaluation_interval: 15s", "evaluation_interval: 1s"),
             ("\"127.0.0.1:9101\", \"127.0.0.1:9102\", \"127.0.0.1:9103\", \"127.0.0.1:9104\", \"127.0.0.1:9105\"", targets),
@@ -197,4 +218,11 @@ func freeLoopbackPort() throws -> UInt16 {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return UInt16(bigEndian: address.sin_port)
+}
+
+extension HTTPResponse {
+    /// The admin server's response for an observability answer.
+    init(_ answer: HTTPAnswer) {
+        self.init(status: HTTPStatus(code: answer.status), contentType: answer.contentType, body: answer.body)
+    }
 }
