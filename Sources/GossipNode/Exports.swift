@@ -1,0 +1,2 @@
+// Addresses and time appear throughout the node's API; embedders get them with `import GossipNode` alone.
+@_exported import ProtocolSupport
