@@ -128,8 +128,11 @@ public struct MsgpackReader: Sendable {
         let length = try strLength(tag: try readByte())
         if length <= 0 { return "" }
         let r = try readRawRange(count: length)
-        let decoded = bytes.withUnsafeBufferPointer { all in
-            String(validating: UnsafeBufferPointer(rebasing: all[r]), as: UTF8.self)
+        let decoded = bytes.withUnsafeBufferPointer { all -> String? in
+            let utf8 = UnsafeBufferPointer(rebasing: all[r])
+            // Names and tags are nearly always ASCII, which needs no validation and takes the fast path.
+            if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+            return String(validating: utf8, as: UTF8.self)
         }
         guard let s = decoded else {
             throw WireError(.malformed, "string is not UTF-8")
