@@ -115,10 +115,21 @@ struct ByteReader {
         defer { offset += length }
         guard length > 0 else { return nil }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-        return String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        return validUTF8String(slice.assumingMemoryBound(to: UInt8.self))
     }
 
     func expectEnd() throws(PlumtreeDecodeError) {
         guard remaining == 0 else { throw .trailingBytes(remaining) }
     }
+}
+
+/// The string `bytes` spell in UTF-8, or nil if they are not valid UTF-8.
+///
+/// Decoding repairs invalid sequences with U+FFFD, so a string whose UTF-8 differs from the input means the
+/// input was invalid. This stays on the standard library's specialised fast path, unlike the generic
+/// `String(validating:as:)`, which matters on the per-message path (sender and origin names).
+@inline(__always)
+func validUTF8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    let string = String(decoding: bytes, as: UTF8.self)
+    return string.utf8.elementsEqual(bytes) ? string : nil
 }

@@ -52,7 +52,7 @@ extension PlumtreeCore {
         metrics.messageHops.record(Int(gossip.round))
         if gossip.isRepair { counters.antiEntropyRecovered += 1 }
 
-        let wasMissing = missing.removeValue(forKey: gossip.id)
+        let wasMissing = missing.isEmpty ? nil : missing.removeValue(forKey: gossip.id)
         if let wasMissing {
             metrics.pendingGrafts.record(missing.count)
             if let first = wasMissing.firstGraftAt {

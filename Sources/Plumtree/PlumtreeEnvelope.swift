@@ -55,7 +55,8 @@ public struct PlumtreeEnvelope: Equatable, Sendable {
         guard bytes.count >= 3 + length else {
             throw .truncated(field: "envelope sender", needed: length, available: bytes.count - 3)
         }
-        guard length > 0, let sender = String(validating: bytes[3..<3 + length], as: UTF8.self) else { throw .invalidSender }
+        let sender = length == 0 ? nil : bytes.withUnsafeBufferPointer { validUTF8String(UnsafeBufferPointer(rebasing: $0[3..<3 + length])) }
+        guard let sender else { throw .invalidSender }
         self.sender = sender
         self.message = bytes[(3 + length)...]
     }
