@@ -28,7 +28,13 @@ struct ConfigPropagationCommand: AsyncParsableCommand {
         configuration.seeds = try join.map { try SocketAddress(parsing: $0) }
         configuration.logLevel = .warning
         let node = try await GossipNode(configuration: configuration)
-        try await node.start()
+        do {
+            try await node.start()
+        } catch {
+            // The node keeps retrying its seeds; a service starting before its peers is normal.
+            guard case .seedsUnreachable = error else { throw error }
+            print("\(name): no seed answered yet, retrying in the background", flush: true)
+        }
         print("\(name): serving http://\(node.adminAddress?.description ?? "?")/metrics", flush: true)
 
         let updates = try set.map { item -> (String, String) in

@@ -7,8 +7,8 @@ import ServiceLifecycle
 
 extension GossipNode {
     /// Starts the protocols (and the admin server when configured), then joins the configured seeds.
-    /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when seeds were given and none answered (the node
-    ///   keeps running and can ``join(_:)`` later); binding errors naming the address.
+    /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when seeds were given and none answered; the node
+    ///   keeps running and retries them every `joinRetryInterval`. Binding errors name the address.
     public func start() async throws(GossipNodeError) {
         guard state.advance(from: .created, to: .started) else {
             throw state.current == .stopped ? .stopped : .alreadyStarted
@@ -20,7 +20,27 @@ extension GossipNode {
         let bound = try await boundAddress
         logger.info("node started", metadata: ["bind": "\(bound)", "admin": "\(adminAddress.map(\.description) ?? "none")"])
         if !configuration.seeds.isEmpty {
-            _ = try await join(configuration.seeds)
+            do {
+                _ = try await join(configuration.seeds)
+            } catch {
+                if let interval = configuration.joinRetryInterval { retryJoin(every: interval) }
+                throw error
+            }
+        }
+    }
+
+    /// Tries the configured seeds again every `interval` until one answers or the node stops.
+    private func retryJoin(every interval: Duration) {
+        let seeds = configuration.seeds
+        Task { [self] in
+            while state.current == .started {
+                try? await Task.sleep(for: interval)
+                guard state.current == .started else { return }
+                if let joined = try? await join(seeds), joined > 0 {
+                    logger.info("joined after retrying", metadata: ["seeds": "\(seeds.map(\.description))"])
+                    return
+                }
+            }
         }
     }
 

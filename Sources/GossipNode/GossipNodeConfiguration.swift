@@ -63,6 +63,9 @@ public struct GossipNodeConfiguration: Sendable {
     public var minimumPeers = 2
     /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
     public var deliveryBufferLimit = 10_000
+    /// When no seed answered at start, the node keeps trying them this often until one does (serf's
+    /// retry-join), so nodes started together find each other; nil tries once.
+    public var joinRetryInterval: Duration? = .seconds(2)
     /// How long a graceful leave waits for its announcement to spread before the node stops.
     public var leaveTimeout: Duration = .seconds(5)
     /// How the node's own log lines are written.

@@ -28,7 +28,8 @@ import Testing
             let name = "\(prefix)-\(index)"
             let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
             let admin = "127.0.0.1:\(try LoopbackPorts.free())"
-            var arguments = ["agent", "--name", name, "--bind", bind, "--admin", admin, "--profile", "local", "--print-messages"]
+            // The LAN profile: its timeouts tolerate a loaded CI machine without false suspicions.
+            var arguments = ["agent", "--name", name, "--bind", bind, "--admin", admin, "--profile", "lan", "--print-messages"]
             if let first = agents.first { arguments += ["--join", first.bind] }
             let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
             agents.append(Agent(name: name, bind: bind, admin: admin, process: process))

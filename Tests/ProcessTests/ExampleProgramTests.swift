@@ -46,8 +46,10 @@ import Testing
             if let first { arguments += ["--join", first] }
             if index == 2 { arguments += ["--set", "dark_mode=on", "--set", "beta=off"] }
             if index == 2 { try await Task.sleep(for: .seconds(1)) }
-            processes.append(try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url))
+            let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
+            processes.append(process)
             admins.append(admin)
+            #expect(await eventually(timeout: .seconds(10)) { process.log().contains("serving http://") })
             first = first ?? bind
         }
         var passed = false
