@@ -86,7 +86,10 @@ struct PromtoolProofTests {
                     got:[
                         0:
                           Labels:{alertname="Low", instance="a", job="g", severity="critical"}
-                          Annotations:{description="he said \\"hi\\"\\n", summary="x on a is 0"}
+                          Annotations:{description="he said \\"hi\\"\\n", summary="x on a is 0"},
+                        1:
+                          Labels:{alertname="Low", instance="b", job="g", severity="critical"}
+                          Annotations:{summary="x on b is 0"}
                         ]
             """
         let got = PromtoolOutput.parse(text)
@@ -94,5 +97,7 @@ struct PromtoolProofTests {
         #expect(got.first?.seconds == 135)
         #expect(got.first?.alerts.first?.labels.map(\.1) == ["Low", "a", "g", "critical"])
         #expect(got.first?.alerts.first?.annotations.first?.1 == "he said \"hi\"\n")
+        #expect(got.first?.alerts.count == 2)
+        #expect(got.first?.alerts.last?.annotations.first?.1 == "x on b is 0")
     }
 }

@@ -24,7 +24,7 @@ struct ScenarioTests {
     @Test("the catalogue lists every scenario the brief names, each with a plan")
     func catalogue() {
         let names = Catalogue.all.map(\.name)
-        for name in ["steady", "isolated-node", "partition-heal", "crash-30", "packet-loss-20", "cache-fill", "flooding", "slow-node", "graft-failures"] {
+        for name in ["steady", "isolated-node", "partition-heal", "crash-30", "packet-loss-20", "cache-fill", "flooding", "graft-backlog", "slow-node", "graft-failures"] {
             #expect(names.contains(name))
         }
         #expect(Set(names).count == names.count)

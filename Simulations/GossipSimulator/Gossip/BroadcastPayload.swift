@@ -4,8 +4,18 @@
 public enum BroadcastPayload {
     /// A payload of `size` bytes (at least 8) carrying `key`.
     public static func make(key: UInt64, size: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0x2e, count: max(8, size))
+        var bytes = [UInt8](repeating: 0, count: max(8, size))
         for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i))) }
+        // Incompressible filler (an xorshift stream seeded by the key): application payloads are usually
+        // compressed or encrypted already, and a constant filler would let memberlist's LZW shrink every
+        // message to a few bytes, hiding what large messages cost.
+        var state = key &* 0x9E37_79B9_7F4A_7C15 | 1
+        for i in 8..<bytes.count {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            bytes[i] = UInt8(truncatingIfNeeded: state)
+        }
         return bytes
     }
 

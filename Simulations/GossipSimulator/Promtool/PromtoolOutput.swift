@@ -42,6 +42,8 @@ enum PromtoolOutput {
     /// `{a="x", b="y \"q\""}` as Go's labels.String() writes it.
     static func parseLabelSet(_ text: Substring) -> [(String, String)]? {
         var chars = Array(text.trimmingSuffixSpaces())
+        // Every alert but the last in promtool's list ends with a comma after its annotations.
+        if chars.last == "," { chars.removeLast() }
         guard chars.first == "{", chars.last == "}" else { return nil }
         chars = Array(chars.dropFirst().dropLast())
         var result: [(String, String)] = []
