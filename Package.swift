@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "MemberlistWireTests", dependencies: ["MemberlistWire"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
         .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
-        .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipRuntime", metrics, prometheus]),
+        .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipRuntime", metrics, prometheus, "GossipNode"]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import GossipNode
 import Testing
 @testable import GossipObservability
 
@@ -63,5 +64,37 @@ struct MonitoringDocTests {
         for record in try MonitoringFiles.recordingRules() { #expect(text.contains("`\(record.name)`")) }
         for event in KeyLogEvent.allCases { #expect(text.contains("| \(event.rawValue)"), "log event \(event.rawValue)") }
         for code in HealthReason.Code.allCases { #expect(text.contains("`\(code.rawValue)`"), "reason \(code.rawValue)") }
+    }
+}
+
+/// A live node's /metrics, fetched over HTTP, against the catalogue operators read.
+@Suite("a live node exports exactly the catalogue")
+struct LiveNodeCatalogueTests {
+    @Test("every metric the catalogue lists is exported by a live node, and every exported metric is listed")
+    func liveNodeMatchesCatalogue() async throws {
+        var nodes: [GossipNode] = []
+        for index in 0..<2 {
+            var configuration = GossipNodeConfiguration(
+                name: "catalogue-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
+            configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
+            configuration.logLevel = .error
+            if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
+            let node = try await GossipNode(configuration: configuration)
+            try await node.start()
+            nodes.append(node)
+        }
+        _ = try await nodes[0].broadcast(Array("catalogue".utf8))
+        try await Task.sleep(for: .milliseconds(500))
+        let admin = try #require(nodes[1].adminAddress)
+        let (status, body) = try await httpGet("http://\(admin)/metrics")
+        #expect(status == 200)
+        let exported = Set(String(decoding: body, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("# TYPE ") else { return nil }
+            return line.split(separator: " ").dropFirst(2).first.map(String.init)
+        })
+        let listed = Set(try MonitoringDocTests().catalogueRows().map(\.name))
+        #expect(exported.subtracting(listed).isEmpty, "exported but not in docs/MONITORING.md: \(exported.subtracting(listed).sorted())")
+        #expect(listed.subtracting(exported).isEmpty, "in docs/MONITORING.md but not exported: \(listed.subtracting(exported).sorted())")
+        for node in nodes { await node.shutdown() }
     }
 }
