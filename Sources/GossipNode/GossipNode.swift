@@ -47,9 +47,12 @@ public final class GossipNode: Sendable, Service {
     /// - Throws: ``GossipNodeError`` naming what was wrong (address in use, invalid key, tags too large...).
     public init(configuration: GossipNodeConfiguration) async throws(GossipNodeError) {
         self.configuration = configuration
+        let levels = configuration.logLevel.map { level in
+            Dictionary(uniqueKeysWithValues: LogComponent.allCases.map { ($0, level) })
+        } ?? [:]
         var logger = configuration.logger ?? GossipLogging.logger(
             .protocol, configuration: LoggingConfiguration(format: configuration.logFormat == .json ? .json : .text,
-                                                           otherLevel: configuration.logLevel))
+                                                           levels: levels, otherLevel: configuration.logLevel ?? .info))
         logger[metadataKey: "node"] = "\(configuration.name)"
         self.logger = logger
         let nodeMetrics: NodeMetrics? =

@@ -70,8 +70,9 @@ public struct GossipNodeConfiguration: Sendable {
     public var leaveTimeout: Duration = .seconds(5)
     /// How the node's own log lines are written.
     public var logFormat: LogFormat = .text
-    /// The lowest level logged.
-    public var logLevel: Logger.Level = .info
+    /// The lowest level logged by every component; nil keeps each component's default (protocol info,
+    /// network warning, metrics info).
+    public var logLevel: Logger.Level?
     /// Where the node's metrics go. nil: a Prometheus registry of the node's own, served on /metrics.
     public var metricsFactory: (any MetricsFactory)?
     /// The logger the node uses; nil: one made from `logFormat` and `logLevel`.

@@ -74,7 +74,7 @@ extension GossipNodeConfiguration {
         },
         .scalar("log_level", help: "trace, debug, info, notice, warning, error or critical") { c, text, source throws(ConfigurationError) in
             let levels = Logger.Level.allCases.map(\.rawValue)
-            c.logLevel = Logger.Level(rawValue: try ValueParsers.choice(text, key: "log_level", among: levels, source: source)) ?? .info
+            c.logLevel = Logger.Level(rawValue: try ValueParsers.choice(text, key: "log_level", among: levels, source: source))
         },
         .scalar("leave_timeout", help: "how long a graceful leave waits for its announcement to spread") { c, text, source throws(ConfigurationError) in
             c.leaveTimeout = try ValueParsers.duration(text, key: "leave_timeout", source: source)
