@@ -65,8 +65,16 @@ extension GossipNode {
     @discardableResult
     public func broadcast(_ payload: [UInt8]) async throws(GossipNodeError) -> String {
         guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
-        let id = try await onLoop { engine throws(GossipNodeError) in try engine.broadcast(payload, traceContext: nil) }
-        return id.description
+        let (span, context) = tracing.startBroadcast(size: payload.count)
+        defer { span?.end() }
+        do {
+            let id = try await onLoop { engine throws(GossipNodeError) in try engine.broadcast(payload, traceContext: context) }
+            span?.attributes["plumtree.message_id"] = id.description
+            return id.description
+        } catch {
+            span?.recordError(error)
+            throw error
+        }
     }
 
     /// Every member this node knows, itself included, sorted by name.

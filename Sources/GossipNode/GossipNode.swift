@@ -32,6 +32,7 @@ public final class GossipNode: Sendable, Service {
 
     let loop: EventLoop
     let sink: NodeSink
+    let tracing: NodeTracing
     let logger: Logger
     let engineBox: LoopBound<NodeEngine>
     let state = NodeState()
@@ -60,7 +61,9 @@ public final class GossipNode: Sendable, Service {
             ? NodeMetrics(descriptors: PlumtreeCore.descriptors + MembershipCore.descriptors) : nil
         self.metrics = nodeMetrics
         let factory: any MetricsFactory = configuration.metricsFactory ?? nodeMetrics!
-        let sink = NodeSink(bufferLimit: configuration.deliveryBufferLimit)
+        let tracing = NodeTracing(configured: configuration.tracer, contextLimit: configuration.plumtree.maxTraceContextSize)
+        self.tracing = tracing
+        let sink = NodeSink(bufferLimit: configuration.deliveryBufferLimit, tracing: tracing)
         self.sink = sink
         let loop: EventLoop
         do {

@@ -4,6 +4,7 @@ import Logging
 import Membership
 import Plumtree
 import ProtocolSupport
+import Tracing
 
 /// Everything a node needs to run: identity, addresses, seeds, tags, keys, and the protocols' tuning.
 ///
@@ -77,6 +78,9 @@ public struct GossipNodeConfiguration: Sendable {
     public var metricsFactory: (any MetricsFactory)?
     /// The logger the node uses; nil: one made from `logFormat` and `logLevel`.
     public var logger: Logger?
+    /// Where spans go (`plumtree.broadcast`, `plumtree.deliver`); nil uses the bootstrapped
+    /// `InstrumentationSystem.tracer`, and with none bootstrapped tracing costs nothing.
+    public var tracer: (any Tracer)?
     /// The seed of the node's protocol randomness; nil draws one from the system at start.
     public var seed: UInt64?
 

@@ -11,14 +11,19 @@ final class NodeSink: Sendable {
     private let changeContinuation: AsyncStream<MembershipChange>.Continuation
     private let onDeliver: (@Sendable (GossipMessage) -> Void)?
 
-    init(bufferLimit: Int, onDeliver: (@Sendable (GossipMessage) -> Void)? = nil) {
+    private let tracing: NodeTracing
+
+    init(bufferLimit: Int, tracing: NodeTracing, onDeliver: (@Sendable (GossipMessage) -> Void)? = nil) {
         (messages, messageContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))
         (changes, changeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))
+        self.tracing = tracing
         self.onDeliver = onDeliver
     }
 
     func deliver(_ message: DeliveredMessage) {
         let gossip = GossipMessage(message)
+        tracing.delivered(id: gossip.id, origin: gossip.origin, hops: gossip.hops, size: gossip.payload.count,
+                          context: message.traceContext)
         onDeliver?(gossip)
         messageContinuation.yield(gossip)
     }
