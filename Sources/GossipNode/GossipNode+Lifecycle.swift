@@ -69,7 +69,7 @@ extension GossipNode {
         defer { span?.end() }
         do {
             let id = try await onLoop { engine throws(GossipNodeError) in try engine.broadcast(payload, traceContext: context) }
-            span?.attributes["plumtree.message_id"] = id.description
+            span?.attributes[PlumtreeTracing.messageIDAttribute] = id.description
             return id.description
         } catch {
             span?.recordError(error)

@@ -1,3 +1,4 @@
+import GossipObservability
 import Tracing
 
 /// Trace context as it rides in a Gossip message: the tracer's injected key/value pairs, length-prefixed.
@@ -59,8 +60,8 @@ struct NodeTracing: Sendable {
     /// Starts the broadcast span and returns it with the context bytes to carry.
     func startBroadcast(size: Int) -> (span: (any Span)?, context: [UInt8]?) {
         guard let tracer else { return (nil, nil) }
-        let span = tracer.startSpan("plumtree.broadcast", context: InstrumentationContext.current ?? .topLevel, ofKind: .producer)
-        span.attributes["plumtree.payload_bytes"] = size
+        let span = tracer.startSpan(PlumtreeTracing.broadcastSpan, context: InstrumentationContext.current ?? .topLevel, ofKind: .producer)
+        span.attributes[PlumtreeTracing.payloadBytesAttribute] = size
         var carrier: [String: String] = [:]
         tracer.inject(span.context, into: &carrier, using: DictionaryInjector())
         return (span, TraceContextCarrier.encode(carrier, limit: contextLimit))
@@ -70,11 +71,11 @@ struct NodeTracing: Sendable {
         guard let tracer else { return }
         var context = InstrumentationContext.topLevel
         if let bytes { tracer.extract(TraceContextCarrier.decode(bytes), into: &context, using: DictionaryExtractor()) }
-        let span = tracer.startSpan("plumtree.deliver", context: context, ofKind: .consumer)
-        span.attributes["plumtree.message_id"] = id
-        span.attributes["plumtree.origin"] = origin
-        span.attributes["plumtree.hops"] = hops
-        span.attributes["plumtree.payload_bytes"] = size
+        let span = tracer.startSpan(PlumtreeTracing.deliverSpan, context: context, ofKind: .consumer)
+        span.attributes[PlumtreeTracing.messageIDAttribute] = id
+        span.attributes[PlumtreeTracing.originAttribute] = origin
+        span.attributes[PlumtreeTracing.hopsAttribute] = hops
+        span.attributes[PlumtreeTracing.payloadBytesAttribute] = size
         span.end()
     }
 }

@@ -49,12 +49,12 @@ public enum PlumtreeTracing {
     public static let broadcastSpan = "plumtree.broadcast"
     /// A message handed to the application.
     public static let deliverSpan = "plumtree.deliver"
-    /// A Graft for a missing message, until it arrives or is given up.
-    public static let graftSpan = "plumtree.graft"
     /// Attribute: the message id in hex.
     public static let messageIDAttribute = "plumtree.message_id"
     /// Attribute: hops travelled.
     public static let hopsAttribute = "plumtree.hops"
-    /// Attribute: the peer a message came from or a Graft went to.
-    public static let peerAttribute = "plumtree.peer"
+    /// Attribute: the node that broadcast the message.
+    public static let originAttribute = "plumtree.origin"
+    /// Attribute: the payload's size in bytes.
+    public static let payloadBytesAttribute = "plumtree.payload_bytes"
 }
