@@ -47,7 +47,8 @@ public struct GossipNodeConfiguration: Sendable {
     public var advertise: SocketAddress?
     /// The admin HTTP server (/metrics, /health, the admin API); nil runs none. Binds loopback unless told.
     public var admin: SocketAddress?
-    /// Required on mutating admin routes (broadcast, leave) whenever `admin` is not a loopback address.
+    /// Required on mutating admin routes (broadcast, leave) when set; without one, those routes only answer
+    /// on a loopback admin address.
     public var adminToken: String?
     /// Members to join at start; the node joins through every one it can reach.
     public var seeds: [SocketAddress] = []

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import ProtocolSupport
 
 /// A small HTTP/1.1 client for a running node's admin API: what `gossip-node members`, `broadcast`,
@@ -52,6 +53,31 @@ public struct AdminClient: Sendable {
 
     public func post(_ path: String, body: [UInt8] = [], contentType: String = "application/octet-stream") throws(Failure) -> Response {
         try request(method: "POST", path: path, body: body, contentType: contentType)
+    }
+
+    /// The async forms run the blocking exchange on a thread of its own, never on Swift's cooperative
+    /// pool: a blocked pool thread could starve the very node being called in the same process.
+    public func get(_ path: String) async throws(Failure) -> Response {
+        try await request(method: "GET", path: path, body: [])
+    }
+
+    public func post(_ path: String, body: [UInt8] = [], contentType: String = "application/octet-stream") async throws(Failure) -> Response {
+        try await request(method: "POST", path: path, body: body, contentType: contentType)
+    }
+
+    public func request(method: String, path: String, body: [UInt8], contentType: String = "application/octet-stream") async throws(Failure) -> Response {
+        let client = self
+        let result: Result<Response, Failure> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                do throws(Failure) {
+                    continuation.resume(returning: .success(try client.request(method: method, path: path, body: body, contentType: contentType)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.start()
+        }
+        return try result.get()
     }
 
     public func request(method: String, path: String, body: [UInt8], contentType: String = "application/octet-stream") throws(Failure) -> Response {

@@ -55,10 +55,11 @@ extension GossipNode {
         }
     }
 
-    /// Mutating routes need the token whenever the admin address is reachable from other hosts.
+    /// Mutating routes need the token whenever one is configured, and are refused off loopback without one:
+    /// an admin address other hosts can reach must not let them broadcast or stop the node.
     private func authorize(_ request: HTTPRequest, adminIsLoopback: Bool) -> HTTPResponse? {
-        guard !adminIsLoopback else { return nil }
         guard let token = configuration.adminToken else {
+            if adminIsLoopback { return nil }
             return .jsonError(.init(code: 403), "mutating admin routes are disabled: set admin_token to use them off loopback")
         }
         guard request.headers["Authorization"] == "Bearer \(token)" else {
