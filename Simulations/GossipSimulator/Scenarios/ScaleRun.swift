@@ -41,10 +41,11 @@ public enum ScaleRun {
     /// and measures. Metrics go to the lightweight registry and are not scraped: the figure is the cost of
     /// the protocols and the engine.
     public static func run(nodes: Int, broadcasts: Int, perSecond: Double = 100, seed: UInt64 = 1,
-                           membership: MembershipMode = .swim, progress: ((Double) -> Void)? = nil) -> ScaleResult {
+                           membership: MembershipMode = .swim, largeClusterConfig: Bool = false,
+                           progress: ((Double) -> Void)? = nil) -> ScaleResult {
         let before = residentBytes()
         let started = Date()
-        var plumtree = nodes >= 500 ? PlumtreeConfig.largeCluster : PlumtreeConfig.lan
+        var plumtree = largeClusterConfig && nodes >= 500 ? PlumtreeConfig.largeCluster : PlumtreeConfig.lan
         plumtree.messageCacheMaxSize = max(plumtree.messageCacheMaxSize, broadcasts * 2)
         let cluster = Cluster(ClusterOptions(
             nodes: nodes, seed: seed, membership: membership, plumtree: plumtree, scrapeInterval: nil, payloadSize: 128,
