@@ -161,13 +161,18 @@ struct Scale: ParsableCommand {
     @Option(help: "Membership: swim or oracle.")
     var membership: String = "swim"
 
+    @Option(help: "With oracle membership, members each node is told of at start (default: all).")
+    var view: Int?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() throws {
         guard let mode = MembershipMode(rawValue: membership) else { throw ValidationError("--membership must be swim or oracle") }
         let bar = ProgressBar(label: "scale \(nodes)", enabled: isatty(STDERR_FILENO) == 1 && !json)
-        let r = ScaleRun.run(nodes: nodes, broadcasts: broadcasts, perSecond: rate, seed: seed, membership: mode) { bar.update($0) }
+        let r = ScaleRun.run(nodes: nodes, broadcasts: broadcasts, perSecond: rate, seed: seed, membership: mode, oracleViewSize: view) {
+            bar.update($0)
+        }
         bar.finish()
         let m = r.measures
         if json {

@@ -313,7 +313,7 @@ public final class Simulation<Node: SimulatedNode> {
             let index = Int(node)
             guard slots[index].life == life, slots[index].state == .running, slots[index].armed == now.nanoseconds else { return }
             slots[index].armed = nil
-            guard let deadline = nodeStore[index]!.nextDeadline, deadline <= now else {
+            guard let deadline = deadline(of: index), deadline <= now else {
                 rearm(index, justFired: false)
                 return
             }
@@ -406,8 +406,15 @@ public final class Simulation<Node: SimulatedNode> {
         rearm(index, justFired: false)
     }
 
+    /// The node's next deadline, read in place: going through the array's getter would copy the whole
+    /// node (every core's state) on each of the millions of re-arms of a large run.
+    @inline(__always)
+    private func deadline(of index: Int) -> Instant? {
+        nodeStore.withUnsafeBufferPointer { $0[index]?.nextDeadline }
+    }
+
     private func rearm(_ index: Int, justFired: Bool) {
-        guard slots[index].state == .running, let deadline = nodeStore[index]?.nextDeadline else {
+        guard slots[index].state == .running, let deadline = deadline(of: index) else {
             slots[index].armed = nil
             return
         }

@@ -33,6 +33,10 @@ public struct ClusterOptions: Sendable {
     public var payloadSize: Int
     /// Which registry each node records into.
     public var metrics: MetricsBackend
+    /// With oracle membership, how many members (drawn at random) each node is told of at start; nil: all.
+    /// Full views cost O(n²) memory, which rules them out at ten thousand nodes in one process; Plumtree
+    /// only needs enough members to pick its eager and lazy neighbours from.
+    public var oracleViewSize: Int?
 
     public init(
         nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
@@ -74,8 +78,9 @@ public final class Cluster {
         self.options = options
         let plumtree = options.plumtree
         let mode = options.membership
+        let view = options.oracleViewSize
         simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { context in
-            ClusterNode(context, config: plumtree, membership: mode)
+            ClusterNode(context, config: plumtree, membership: mode, oracleViewSize: view)
         }
         switch options.metrics {
         case .prometheus:

@@ -28,8 +28,13 @@ public struct ClusterNode: SimulatedNode {
     var nextReconnect: Instant
     static let reconnectInterval: Duration = .seconds(30)
 
-    public init(_ context: NodeContext, config: PlumtreeConfig, membership mode: MembershipMode, membershipConfig: MembershipConfig = .lan) {
+    /// Members the oracle announces at start (nil: all).
+    let oracleViewSize: Int?
+
+    public init(_ context: NodeContext, config: PlumtreeConfig, membership mode: MembershipMode, membershipConfig: MembershipConfig = .lan,
+                oracleViewSize: Int? = nil) {
         id = context.id
+        self.oracleViewSize = oracleViewSize
         membershipMode = mode
         clusterSize = context.clusterSize
         restarts = context.restarts
@@ -52,8 +57,18 @@ public struct ClusterNode: SimulatedNode {
 
     public mutating func start(now: Instant, io: inout NodeIO) {
         guard membership != nil else {
-            for index in 0..<clusterSize where index != id.index {
-                plumtree.memberUp(NodeID(index).name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
+            if let view = oracleViewSize, view < clusterSize - 1 {
+                var chosen: Set<Int> = []
+                var order: [Int] = []
+                while order.count < view {
+                    let index = Int(random.next() % UInt64(clusterSize))
+                    if index != id.index, chosen.insert(index).inserted { order.append(index) }
+                }
+                for index in order { plumtree.memberUp(NodeID(index).name, advertisesPlumtree: true, now: now, into: &plumtreeOut) }
+            } else {
+                for index in 0..<clusterSize where index != id.index {
+                    plumtree.memberUp(NodeID(index).name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
+                }
             }
             flush(now: now, io: &io)
             return

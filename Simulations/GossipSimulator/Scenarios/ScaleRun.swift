@@ -41,14 +41,17 @@ public enum ScaleRun {
     /// and measures. Metrics go to the lightweight registry and are not scraped: the figure is the cost of
     /// the protocols and the engine.
     public static func run(nodes: Int, broadcasts: Int, perSecond: Double = 100, seed: UInt64 = 1,
-                           membership: MembershipMode = .swim, progress: ((Double) -> Void)? = nil) -> ScaleResult {
+                           membership: MembershipMode = .swim, largeClusterConfig: Bool = false, oracleViewSize: Int? = nil,
+                           progress: ((Double) -> Void)? = nil) -> ScaleResult {
         let before = residentBytes()
         let started = Date()
-        var plumtree = nodes >= 500 ? PlumtreeConfig.largeCluster : PlumtreeConfig.lan
+        var plumtree = largeClusterConfig && nodes >= 500 ? PlumtreeConfig.largeCluster : PlumtreeConfig.lan
         plumtree.messageCacheMaxSize = max(plumtree.messageCacheMaxSize, broadcasts * 2)
-        let cluster = Cluster(ClusterOptions(
+        var options = ClusterOptions(
             nodes: nodes, seed: seed, membership: membership, plumtree: plumtree, scrapeInterval: nil, payloadSize: 128,
-            metrics: .lightweight))
+            metrics: .lightweight)
+        options.oracleViewSize = oracleViewSize
+        let cluster = Cluster(options)
         // Forming: joins and the first push/pulls settle within a few probe rounds.
         let formation = Duration.seconds(membership == .swim ? 20 : 2)
         cluster.run(for: formation)
