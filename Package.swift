@@ -55,7 +55,7 @@ let package = Package(
                 metrics, prometheus, logging, serviceLifecycle, tracing, yams,
             ]
         ),
-        .executableTarget(name: "gossip-node", dependencies: ["GossipNode", argumentParser, yams, logging]),
+        .executableTarget(name: "gossip-node", dependencies: ["GossipNode", "GossipObservability", argumentParser, yams, logging]),
 
         // The cluster simulator: the same cores in virtual time.
         .target(

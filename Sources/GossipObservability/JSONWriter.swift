@@ -1,6 +1,6 @@
 /// A tiny JSON writer for the few fixed-shape documents this layer produces (health bodies, log lines),
 /// so the module needs no Foundation encoder and the output's field order is stable.
-final class JSONWriter {
+public final class JSONWriter {
     private(set) var text = ""
     private var needsComma = false
 
@@ -61,7 +61,7 @@ final class JSONWriter {
         return String(number)
     }
 
-    static func appendQuoted(_ string: String, to text: inout String) {
+    public static func appendQuoted(_ string: String, to text: inout String) {
         text += "\""
         for scalar in string.unicodeScalars {
             switch scalar {

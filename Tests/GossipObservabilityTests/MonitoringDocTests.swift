@@ -72,17 +72,7 @@ struct MonitoringDocTests {
 struct LiveNodeCatalogueTests {
     @Test("every metric the catalogue lists is exported by a live node, and every exported metric is listed")
     func liveNodeMatchesCatalogue() async throws {
-        var nodes: [GossipNode] = []
-        for index in 0..<2 {
-            var configuration = GossipNodeConfiguration(
-                name: "catalogue-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
-            configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
-            configuration.logLevel = .error
-            if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
-            let node = try await GossipNode(configuration: configuration)
-            try await node.start()
-            nodes.append(node)
-        }
+        let nodes = try await startNodesWithAdmin(2, prefix: "catalogue")
         _ = try await nodes[0].broadcast(Array("catalogue".utf8))
         try await Task.sleep(for: .milliseconds(500))
         let admin = try #require(nodes[1].adminAddress)
@@ -97,4 +87,20 @@ struct LiveNodeCatalogueTests {
         #expect(listed.subtracting(exported).isEmpty, "in docs/MONITORING.md but not exported: \(listed.subtracting(exported).sorted())")
         for node in nodes { await node.shutdown() }
     }
+}
+
+/// Real nodes on loopback, each with its admin server on an OS-chosen port, joined to the first.
+func startNodesWithAdmin(_ count: Int, prefix: String) async throws -> [GossipNode] {
+    var nodes: [GossipNode] = []
+    for index in 0..<count {
+        var configuration = GossipNodeConfiguration(
+            name: "\(prefix)-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
+        configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
+        configuration.logLevel = .error
+        if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
+        let node = try await GossipNode(configuration: configuration)
+        try await node.start()
+        nodes.append(node)
+    }
+    return nodes
 }

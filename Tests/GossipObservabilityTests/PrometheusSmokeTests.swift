@@ -41,17 +41,7 @@ struct PrometheusSmokeTests {
     @Test("scrapes three real gossip nodes while they broadcast; every rule healthy, every expression answered")
     func smokeWithRealNodes() async throws {
         _ = try Tool.prometheus.require()
-        var nodes: [GossipNode] = []
-        for index in 0..<3 {
-            var configuration = GossipNodeConfiguration(
-                name: "prom-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
-            configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
-            configuration.logLevel = .error
-            if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
-            let node = try await GossipNode(configuration: configuration)
-            try await node.start()
-            nodes.append(node)
-        }
+        let nodes = try await startNodesWithAdmin(3, prefix: "prom")
         // Real traffic: broadcasts from each node in turn, so counters, histograms and rates move.
         let traffic = Task { [nodes] in
             var round = 0
