@@ -19,56 +19,84 @@ struct BroadcastQueue: Sendable {
         var id: Int
     }
 
+    /// Always in priority order, so a packet takes from the front without sorting (memberlist keeps a btree
+    /// in the same order): fewest transmits, then longest, then newest.
     private(set) var items: [Item] = []
+    /// The id queued under each key, so replacing and `contains` need no scan of the messages.
+    private var idByKey: [Key: Int] = [:]
     private var nextID = 0
 
     var count: Int { items.count }
     var isEmpty: Bool { items.isEmpty }
 
+    private static func precedes(_ x: Item, _ y: Item) -> Bool {
+        if x.transmits != y.transmits { return x.transmits < y.transmits }
+        if x.message.count != y.message.count { return x.message.count > y.message.count }
+        return x.id > y.id
+    }
+
+    /// Inserts `item` where the priority order puts it (binary search; ids are unique, so the order is total).
+    private mutating func insert(_ item: Item) {
+        var low = 0, high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.precedes(items[middle], item) { low = middle + 1 } else { high = middle }
+        }
+        items.insert(item, at: low)
+        idByKey[item.key] = item.id
+    }
+
     /// Queues `message` under `key`, replacing any older fact with the same key.
-    /// Returns the replaced key's message when one was dropped (for "finished" notifications).
+    /// Returns whether an older fact was dropped.
     @discardableResult
     mutating func enqueue(_ message: [UInt8], key: Key) -> Bool {
-        let replaced = items.firstIndex { $0.key == key }.map { items.remove(at: $0) } != nil
+        var replaced = false
+        if let old = idByKey.removeValue(forKey: key), let index = items.firstIndex(where: { $0.id == old }) {
+            items.remove(at: index)
+            replaced = true
+        }
         if items.isEmpty { nextID = 0 }
         nextID += 1
-        items.append(Item(key: key, message: message, transmits: 0, id: nextID))
+        insert(Item(key: key, message: message, transmits: 0, id: nextID))
         return replaced
     }
 
     /// Whether a fact with this key is still waiting to be sent again.
-    func contains(_ key: Key) -> Bool { items.contains { $0.key == key } }
+    func contains(_ key: Key) -> Bool { idByKey[key] != nil }
 
     /// Takes the facts that fit into `limit` bytes, each costing its length plus `overhead`, in the queue's
     /// priority order; counts one transmission for each and drops those that reached `transmitLimit`.
     /// `finished` receives the keys of the facts dropped for having been sent often enough.
     mutating func take(overhead: Int, limit: Int, transmitLimit: Int, finished: inout [Key]) -> [[UInt8]] {
         guard !items.isEmpty else { return [] }
-        // Priority order: fewest transmits, then longest, then newest (largest id).
-        let order = items.indices.sorted { a, b in
-            let x = items[a], y = items[b]
-            if x.transmits != y.transmits { return x.transmits < y.transmits }
-            if x.message.count != y.message.count { return x.message.count > y.message.count }
-            return x.id > y.id
-        }
         var used = 0
         var taken: [[UInt8]] = []
-        var remove: [Int] = []
-        for index in order {
+        var takenIndices: [Int] = []
+        for index in items.indices {
             let free = limit - used - overhead
             if free <= 0 { break }
             guard items[index].message.count <= free else { continue }
             used += overhead + items[index].message.count
             taken.append(items[index].message)
-            items[index].transmits += 1
-            if items[index].transmits >= transmitLimit { remove.append(index) }
+            takenIndices.append(index)
         }
-        for index in remove.sorted(by: >) {
-            finished.append(items[index].key)
-            items.remove(at: index)
+        // Sent facts move back in the order (one more transmit), or leave once sent often enough.
+        var sent: [Item] = []
+        for index in takenIndices.reversed() { sent.append(items.remove(at: index)) }
+        for var item in sent.reversed() {
+            item.transmits += 1
+            if item.transmits >= transmitLimit {
+                idByKey.removeValue(forKey: item.key)
+                finished.append(item.key)
+            } else {
+                insert(item)
+            }
         }
         return taken
     }
 
-    mutating func removeAll() { items.removeAll() }
+    mutating func removeAll() {
+        items.removeAll()
+        idByKey.removeAll()
+    }
 }
