@@ -25,7 +25,13 @@ struct ChatCommand: AsyncParsableCommand {
         configuration.seeds = try join.map { try SocketAddress(parsing: $0) }
         configuration.logLevel = .warning
         let node = try await GossipNode(configuration: configuration)
-        try await node.start()
+        do {
+            try await node.start()
+        } catch {
+            // Whoever we tried to join is not up yet: the node keeps retrying in the background.
+            guard case .seedsUnreachable = error else { throw error }
+            print("* nobody answered at \(join.joined(separator: ", ")) yet; retrying")
+        }
         print("* \(name) joined on \(try await node.boundAddress); type a line and press enter (Ctrl-D to leave)")
         fflush(nil)
 

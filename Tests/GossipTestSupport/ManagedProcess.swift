@@ -43,7 +43,10 @@ public final class ManagedProcess: @unchecked Sendable {
 
     /// Writes a line to the process's standard input (an interactive process only).
     public func send(line: String) {
-        input?.fileHandleForWriting.write(Data((line + "\n").utf8))
+        // A child that already exited must fail the test through its assertions, not kill the test
+        // process with SIGPIPE: the throwing write reports EPIPE instead.
+        ignoreBrokenPipes
+        try? input?.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
     }
 
     /// Closes the process's standard input: it reads end of file.
@@ -110,3 +113,8 @@ public final class TestWorkspace: @unchecked Sendable {
         return text
     }
 }
+
+/// Writes to a pipe whose reader has gone return EPIPE instead of raising SIGPIPE, once per process.
+private let ignoreBrokenPipes: Void = {
+    signal(SIGPIPE, SIG_IGN)
+}()

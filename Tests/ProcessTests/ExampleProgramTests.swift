@@ -13,9 +13,11 @@ import Testing
             let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
             var arguments = ["--name", name, "--bind", bind]
             if let first = binds.first { arguments += ["--join", first] }
-            processes.append(try ManagedProcess(name: name, executable: binary, arguments: arguments,
-                                                logDirectory: workspace.url, interactive: true))
+            let process = try ManagedProcess(name: name, executable: binary, arguments: arguments,
+                                             logDirectory: workspace.url, interactive: true)
+            processes.append(process)
             binds.append(bind)
+            #expect(await eventually(timeout: .seconds(10)) { process.log().contains("joined on") })
         }
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report(processes)) } }
