@@ -63,6 +63,7 @@ class Cluster:
         self.binary = binary
         self.log_dir = log_dir
         self.recorder = recorder
+        self.senders = []
         self.processes = []
         self.bind_ports = []
         self.stop_event = threading.Event()
@@ -71,7 +72,7 @@ class Cluster:
 
     @property
     def pids(self):
-        return [p.pid for p in self.processes]
+        return [p.pid for p in self.processes if p is not None]
 
     def cpu_seconds(self) -> float:
         return sum(processes.cpu_seconds(pid) for pid in self.pids)
@@ -80,7 +81,33 @@ class Cluster:
         return None
 
     def alive(self) -> bool:
-        return all(p.poll() is None for p in self.processes)
+        return all(p is not None and p.poll() is None for p in self.processes)
+
+    def _start_all(self, timeout: float) -> bool:
+        """Starts agent 0, then the others joining it; an agent that exits at once (its port taken by another
+        process since it was chosen) is started again on fresh ports, at most twice."""
+        self.launches = [0] * self.k
+        for index in range(self.k):
+            self.bind_ports.append(0)
+            self.processes.append(None)
+            if not self._launch_until_ready(index, timeout):
+                return False
+        return True
+
+    def _launch_until_ready(self, index: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.launches[index] < 3:
+            self.launches[index] += 1
+            self._launch(index)
+            while time.monotonic() < deadline:
+                if self.processes[index].poll() is not None:
+                    break
+                if self._ready(index):
+                    return True
+                time.sleep(0.1)
+            if time.monotonic() >= deadline:
+                return False
+        return False
 
     def wait_members(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -102,14 +129,15 @@ class Cluster:
     def stop(self):
         self.stop_event.set()
         for process in self.processes:
-            processes.stop(process)
+            if process is not None:
+                processes.stop(process)
         for thread in self.threads:
             thread.join(timeout=5)
 
     def _spawn(self, index: int, arguments, stdout):
-        log = open(os.path.join(self.log_dir, f"{self.system}-{index}.log"), "w")
+        log = open(os.path.join(self.log_dir, f"{self.system}-{index}-{self.launches[index]}.log"), "w")
         process = subprocess.Popen([self.binary] + arguments, stdout=stdout, stderr=log, stdin=subprocess.DEVNULL)
-        self.processes.append(process)
+        self.processes[index] = process
         return process
 
 
@@ -117,36 +145,31 @@ class OursCluster(Cluster):
     system = "ours"
 
     def start(self, timeout: float = 60) -> bool:
-        self.admin_ports = []
-        self.connections = []
-        for index in range(self.k):
-            bind, admin = processes.free_port(udp_too=True), processes.free_port()
-            self.bind_ports.append(bind)
-            self.admin_ports.append(admin)
-            arguments = ["agent", "--name", f"ours-{index}", "--bind", f"127.0.0.1:{bind}",
-                         "--admin", f"127.0.0.1:{admin}", "--profile", "lan", "--print-messages",
-                         "--log-level", "warning"]
-            if index > 0:
-                arguments += ["--join", f"127.0.0.1:{self.bind_ports[0]}"]
-            process = self._spawn(index, arguments, subprocess.PIPE)
-            thread = threading.Thread(target=self._read_deliveries, args=(index, process), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-            if index == 0 and not self._wait_health(0, timeout):
-                return False
-        for index in range(self.k):
-            self.connections.append(http.client.HTTPConnection("127.0.0.1", self.admin_ports[index], timeout=10))
+        self.admin_ports = [0] * self.k
+        if not self._start_all(timeout):
+            return False
+        self.connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for port in self.admin_ports]
         return self.wait_members(timeout)
 
-    def _wait_health(self, index, timeout) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.alive():
-            try:
-                self._get(index, "/v1/members")
-                return True
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.2)
-        return False
+    def _launch(self, index: int):
+        bind, admin = processes.free_port(udp_too=True), processes.free_port()
+        self.bind_ports[index], self.admin_ports[index] = bind, admin
+        arguments = ["agent", "--name", f"ours-{index}", "--bind", f"127.0.0.1:{bind}",
+                     "--admin", f"127.0.0.1:{admin}", "--profile", "lan", "--print-messages",
+                     "--log-level", "warning"]
+        if index > 0:
+            arguments += ["--join", f"127.0.0.1:{self.bind_ports[0]}"]
+        process = self._spawn(index, arguments, subprocess.PIPE)
+        thread = threading.Thread(target=self._read_deliveries, args=(index, process), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _ready(self, index: int) -> bool:
+        try:
+            self._get(index, "/v1/members")
+            return True
+        except (OSError, http.client.HTTPException):
+            return False
 
     def _get(self, index, path) -> bytes:
         connection = http.client.HTTPConnection("127.0.0.1", self.admin_ports[index], timeout=5)
@@ -195,23 +218,10 @@ class SerfCluster(Cluster):
     EVENT_NAME = "b"
 
     def start(self, timeout: float = 60) -> bool:
-        self.rpc_ports = []
-        self.senders = []
+        self.rpc_ports = [0] * self.k
+        if not self._start_all(timeout):
+            return False
         for index in range(self.k):
-            bind, rpc = processes.free_port(udp_too=True), processes.free_port()
-            self.bind_ports.append(bind)
-            self.rpc_ports.append(rpc)
-            # Go's flag parsing: every flag before any positional argument.
-            arguments = ["agent", f"-node=serf-{index}", f"-bind=127.0.0.1:{bind}", f"-rpc-addr=127.0.0.1:{rpc}",
-                         "-profile=lan", "-log-level=warn"]
-            if index > 0:
-                arguments.append(f"-join=127.0.0.1:{self.bind_ports[0]}")
-            self._spawn(index, arguments, subprocess.DEVNULL)
-            if index == 0 and not self._wait_rpc(0, timeout):
-                return False
-        for index in range(self.k):
-            if not self._wait_rpc(index, timeout):
-                return False
             self.senders.append(SerfRPC(f"127.0.0.1:{self.rpc_ports[index]}"))
             streamer = SerfRPC(f"127.0.0.1:{self.rpc_ports[index]}")
             thread = threading.Thread(target=streamer.stream_user_events, daemon=True,
@@ -222,15 +232,22 @@ class SerfCluster(Cluster):
             self.threads.append(thread)
         return self.wait_members(timeout)
 
-    def _wait_rpc(self, index, timeout) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.alive():
-            try:
-                SerfRPC(f"127.0.0.1:{self.rpc_ports[index]}", timeout=2).close()
-                return True
-            except (OSError, SerfRPCError):
-                time.sleep(0.2)
-        return False
+    def _launch(self, index: int):
+        bind, rpc = processes.free_port(udp_too=True), processes.free_port()
+        self.bind_ports[index], self.rpc_ports[index] = bind, rpc
+        # Go's flag parsing: every flag before any positional argument.
+        arguments = ["agent", f"-node=serf-{index}", f"-bind=127.0.0.1:{bind}", f"-rpc-addr=127.0.0.1:{rpc}",
+                     "-profile=lan", "-log-level=warn"]
+        if index > 0:
+            arguments.append(f"-join=127.0.0.1:{self.bind_ports[0]}")
+        self._spawn(index, arguments, subprocess.DEVNULL)
+
+    def _ready(self, index: int) -> bool:
+        try:
+            SerfRPC(f"127.0.0.1:{self.rpc_ports[index]}", timeout=2).close()
+            return True
+        except (OSError, SerfRPCError):
+            return False
 
     def alive_members(self, index) -> int:
         return sum(1 for m in self.senders[index].members() if m.get("Status") == "alive")

@@ -7,12 +7,22 @@ import subprocess
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+_handed_out = set()
+
+
 def free_port(udp_too: bool = False) -> int:
-    """A port the OS says is free on 127.0.0.1 (TCP, and UDP as well when asked: memberlist binds both)."""
+    """A port the OS says is free on 127.0.0.1 (TCP, and UDP as well when asked: memberlist binds both).
+
+    Never the same port twice in one run: an agent may not have bound the last one yet. Another process can
+    still take a port between this check and the agent's bind; the clusters restart such an agent.
+    """
     for _ in range(50):
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         tcp.bind(("127.0.0.1", 0))
         port = tcp.getsockname()[1]
+        if port in _handed_out:
+            tcp.close()
+            continue
         try:
             if udp_too:
                 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -22,6 +32,7 @@ def free_port(udp_too: bool = False) -> int:
                     continue
                 finally:
                     udp.close()
+            _handed_out.add(port)
             return port
         finally:
             tcp.close()

@@ -94,10 +94,10 @@ def targets(results, big_size: int) -> list:
 
 
 def curve_table(rows) -> str:
-    lines = ["| K | delivered % | p99 ms | bytes/delivered | CPU ms/delivered | bytes/delivered per log2 K |",
-             "|---|---|---|---|---|---|"]
-    import math
-    for r in rows:
-        lines.append(f"| {r['k']} | {fmt(r['delivered_pct'], 2)} | {fmt(r['latency_p99_ms'])} | {fmt(r['bytes_per_delivered'])} "
-                     f"| {fmt(r['cpu_ms_per_delivered'], 3)} | {fmt(r['bytes_per_delivered'] / math.log2(r['k']))} |")
+    lines = ["| K | rate | delivered % | p99 ms | msgs/s delivered | bytes/delivered | CPU ms/delivered | gross CPU ms/delivered |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (mode(r), r["k"])):
+        lines.append(f"| {r['k']} | {mode(r)} | {fmt(r['delivered_pct'], 2)} | {fmt(r['latency_p99_ms'])} "
+                     f"| {fmt(r['delivered_rate_per_s'])} | {fmt(r['bytes_per_delivered'])} "
+                     f"| {fmt(r['cpu_ms_per_delivered'], 3)} | {fmt(r['gross_cpu_ms_per_delivered'], 3)} |")
     return "\n".join(lines)

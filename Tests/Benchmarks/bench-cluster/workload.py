@@ -67,12 +67,14 @@ def run(cluster, label: str, count: int, size: int, origins: str, rate, drain_ti
     for (key, _receiver), t in first.items():
         per_message.setdefault(key, []).append(t)
     full = [max(times) - send_times[key] for key, times in per_message.items() if len(times) == receivers]
+    # Which broadcasts had a receiver wait over 100 ms (for ours: a Graft repair rather than an eager push).
+    slow = sorted(int(key[len(label):]) for key, times in per_message.items() if max(times) - send_times[key] > 0.1)
     delivered = len(first)
     return {
         "label": label, "messages": count, "accepted": accepted, "payload_bytes": size, "origins": origins,
         "rate": rate if rate else "max", "receivers_per_message": receivers,
         "delivered": delivered, "delivered_pct": 100.0 * delivered / (count * receivers),
-        "duplicates": recorder.duplicates, "fully_delivered_messages": len(full),
+        "duplicates": recorder.duplicates, "messages_over_100ms": len(slow), "first_messages_over_100ms": slow[:8], "fully_delivered_messages": len(full),
         "latency_p50_ms": ms(percentile(latencies, 0.50)), "latency_p99_ms": ms(percentile(latencies, 0.99)),
         "latency_max_ms": ms(max(latencies, default=None)),
         "full_delivery_p50_ms": ms(percentile(full, 0.50)), "full_delivery_p99_ms": ms(percentile(full, 0.99)),
