@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests drive. `deps` installs only what is missing.
-APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometheus prometheus-alertmanager
+APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometheus prometheus-alertmanager \
+  tcpdump python3
 # Tests that need real tools find them here; the paths are Debian's.
 export PATH := $(PATH):/usr/sbin:/usr/bin
 
@@ -60,6 +61,15 @@ sim: deps
 	$(SWIFT) build -c release --scratch-path .build-release --product plumtree-sim
 	.build-release/release/plumtree-sim all --seed $(SIM_SEED)
 	.build-release/release/plumtree-sim scale --nodes $(SIM_SCALE_NODES) --broadcasts 1000
+
+# Our gossip-node and serf side by side on loopback, one cluster at a time (K = 8, 16), then our cost curve
+# (K = 4..32). Release build; Debian's python3 runs the harness (standard library only) with Debian's
+# tcpdump counting both systems' bytes, so it needs root (or CAP_NET_RAW). About 10 minutes on 2 cores.
+# Tables on stdout, JSON and Markdown in reports/bench-cluster/. BENCH_CLUSTER_ARGS passes options through.
+.PHONY: bench-cluster
+bench-cluster: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product gossip-node
+	/usr/bin/python3 Tests/Benchmarks/bench-cluster/bench_cluster.py $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-release .build-fuzz
