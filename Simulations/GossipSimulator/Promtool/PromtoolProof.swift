@@ -1,4 +1,5 @@
 import Foundation
+import GossipObservability
 
 /// One alert seen firing at a check time.
 public struct AlertFiring: Sendable, Codable, Equatable, Hashable {
@@ -194,20 +195,11 @@ public struct PromtoolProof {
         return text
     }
 
+    /// A YAML double-quoted scalar: JSON's escapes are valid YAML escapes, so the JSON quoting serves.
     static func yamlQuote(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\x%02x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONWriter.appendQuoted(value, to: &out)
+        return out
     }
 
     private func runPromtool(file: String, series: String, interval: Duration, checks: [(Int, String, [String])]) throws(PromtoolProofError) -> (status: Int32, output: String) {

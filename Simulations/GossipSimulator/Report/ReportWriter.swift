@@ -1,4 +1,5 @@
 import Foundation
+import GossipObservability
 
 /// Writes a run's report folder: report.md with the figures, the alert verdict and four SVG charts
 /// (delivery latency CDF, RMR over time, members by state, alert timeline), beside the promtool test file.
@@ -141,16 +142,8 @@ public enum ResultJSON {
     }
 
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONWriter.appendQuoted(text, to: &out)
+        return out
     }
 }
