@@ -70,7 +70,7 @@ struct MonitoringDocTests {
 /// A live node's /metrics, fetched over HTTP, against the catalogue operators read.
 @Suite("a live node exports exactly the catalogue")
 struct LiveNodeCatalogueTests {
-    @Test("every metric the catalogue lists is exported by a live node, and every exported metric is listed")
+    @Test("a live node's /metrics passes promtool, exports every metric the catalogue lists, and only those")
     func liveNodeMatchesCatalogue() async throws {
         let nodes = try await startNodesWithAdmin(2, prefix: "catalogue")
         _ = try await nodes[0].broadcast(Array("catalogue".utf8))
@@ -82,6 +82,10 @@ struct LiveNodeCatalogueTests {
             guard line.hasPrefix("# TYPE ") else { return nil }
             return line.split(separator: " ").dropFirst(2).first.map(String.init)
         })
+        let promtool = try Tool.promtool.require()
+        let check = try run(promtool, ["check", "metrics"], input: Array(body))
+        #expect(check.status == 0 && check.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "promtool check metrics on a live node's /metrics: \(check.summary)")
         let listed = Set(try MonitoringDocTests().catalogueRows().map(\.name))
         #expect(exported.subtracting(listed).isEmpty, "exported but not in docs/MONITORING.md: \(exported.subtracting(listed).sorted())")
         #expect(listed.subtracting(exported).isEmpty, "in docs/MONITORING.md but not exported: \(listed.subtracting(exported).sorted())")
