@@ -124,10 +124,18 @@ extension GossipNode {
         await loop.shutdown()
     }
 
-    /// `Service`: starts the node, runs until graceful shutdown is requested (or the task is cancelled),
-    /// then leaves the cluster and shuts down.
+    /// `Service`: starts the node (seeds that do not answer yet are retried, not fatal), runs until graceful
+    /// shutdown is requested (or the task is cancelled), then leaves the cluster and shuts down.
     public func run() async throws {
-        if state.current == .created { try await start() }
+        if state.current == .created {
+            do {
+                try await start()
+            } catch {
+                // Seeds not up yet are normal when a cluster starts together: the node keeps retrying them.
+                guard case .seedsUnreachable = error else { throw error }
+                logger.warning("\(error); retrying in the background")
+            }
+        }
         await withGracefulShutdownHandler {
             await stoppedSignal.wait()
         } onGracefulShutdown: {
