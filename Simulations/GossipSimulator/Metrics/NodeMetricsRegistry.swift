@@ -1,3 +1,4 @@
+import GossipObservability
 import CoreMetrics
 
 /// One simulated node's metrics: a swift-metrics `MetricsFactory` whose objects hold plain numbers the
@@ -68,24 +69,11 @@ enum SeriesKey {
         var out = name + "{"
         for (index, (key, value)) in labels.enumerated() {
             if index > 0 { out += "," }
-            out += key + "=\"" + escape(value) + "\""
+            out += key + "=\"" + PrometheusLabelValue.escaped(value) + "\""
         }
         return out + "}"
     }
 
-    static func escape(_ value: String) -> String {
-        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
-        var out = ""
-        for ch in value {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
 
     /// Prometheus renders `le` bounds in Go's shortest float form: 0.5, 1, 10240, +Inf.
     static func bound(_ value: Double) -> String {

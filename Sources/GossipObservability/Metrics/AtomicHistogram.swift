@@ -105,18 +105,7 @@ extension AtomicHistogram {
 
     /// `a="x",b="y"` with backslash, quote and newline escaped.
     static func labelText(_ labels: [(String, String)]) -> String {
-        labels.map { name, value in
-            var escaped = ""
-            for character in value {
-                switch character {
-                case "\\": escaped += "\\\\"
-                case "\"": escaped += "\\\""
-                case "\n": escaped += "\\n"
-                default: escaped.append(character)
-                }
-            }
-            return "\(name)=\"\(escaped)\""
-        }.joined(separator: ",")
+        labels.map { name, value in "\(name)=\"\(PrometheusLabelValue.escaped(value))\"" }.joined(separator: ",")
     }
 
     /// `# HELP` and `# TYPE` lines for a histogram family.
