@@ -48,8 +48,15 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var graftRatePerSecond: Double = 100
     /// Grafts a peer may send in a burst before the rate applies (default 200).
     public var graftBurst: Double = 200
-    /// How often the core offers the ids of its recent messages to a random member (default 1 s).
+    /// How often the core offers the ids of its recent messages to a random member while anti-entropy
+    /// finds work (default 1 s). The interval the node starts with and comes back to.
     public var antiEntropyInterval: Duration = .seconds(1)
+    /// The longest anti-entropy interval (default 16 s, 16 x ``antiEntropyInterval``; `lan` 8 s, `wan` 32 s,
+    /// `largeCluster` 16 s). After each digest that nothing came of (no Pull came back, this node pulled
+    /// nothing) the interval doubles up to this; a Pull either way or a membership change brings it back
+    /// to ``antiEntropyInterval`` at once. A value at or below ``antiEntropyInterval`` keeps the interval
+    /// fixed. The cap bounds how long a message lost to everything but anti-entropy stays missing.
+    public var antiEntropyMaxInterval: Duration = .seconds(16)
     /// Anti-entropy only offers messages received at least this long ago (default 2 s): younger ones may
     /// still be on their way along the tree, and pulling them early would race the tree's own copy.
     public var antiEntropyMinAge: Duration = .seconds(2)
@@ -75,6 +82,7 @@ public struct PlumtreeConfig: Sendable, Equatable {
         config.graftTimeout = .milliseconds(200)
         config.graftBackoffLimit = .seconds(2)
         config.antiEntropyInterval = .milliseconds(500)
+        config.antiEntropyMaxInterval = .seconds(8)
         return config
     }
 
@@ -85,6 +93,7 @@ public struct PlumtreeConfig: Sendable, Equatable {
         config.graftTimeout = .seconds(1)
         config.graftBackoffLimit = .seconds(8)
         config.antiEntropyInterval = .seconds(2)
+        config.antiEntropyMaxInterval = .seconds(32)
         config.optimizationThreshold = 4
         return config
     }
@@ -113,6 +122,9 @@ public struct PlumtreeConfig: Sendable, Equatable {
     var digestIDs: Int {
         min(PlumtreeMessage.maxIDsPerDigest, max(1, (antiEntropyDigestBytes - 3) / MessageID.byteCount))
     }
+
+    /// The anti-entropy interval's cap, never below the base interval.
+    var antiEntropyIntervalCap: Duration { max(antiEntropyInterval, antiEntropyMaxInterval) }
 
     /// Ids per IHave: the batch size clamped to the wire limit.
     var ihaveIDs: Int { min(PlumtreeMessage.maxIDsPerIHave, max(1, ihaveBatchSize)) }

@@ -11,9 +11,64 @@ import ProtocolSupport
 // and prune a tree link. Successive
 // exchanges move the window through the cache, so every cached message is offered within
 // (cache size / ids per digest) intervals.
+//
+// The interval adapts. In a healthy cluster the tree delivers everything and digests find nothing to do,
+// yet each one costs a datagram of up to 1 KiB for every cached message's whole TTL. So after a round
+// that nothing came of (no Pull came back, this node pulled nothing) the interval doubles, up to
+// antiEntropyMaxInterval; as soon as anti-entropy finds work (a Pull received or sent) or membership
+// changes (a member joins, fails, or comes back when a partition heals) it drops back to the base interval,
+// and the next digest goes out within it. The walk over the cache does not change: every node keeps
+// offering every cached message to random members, only less often, so a message missed after a short
+// partition or a loss is still found, within the capped interval. A per-peer record of what was already
+// offered would cut more, but would lose exactly those messages: the offer reached the peer before the
+// loss, or the partition dropped it.
 
 extension PlumtreeCore {
-    mutating func startAntiEntropy(now: Instant, into output: inout [PlumtreeOutput]) {
+    /// One anti-entropy round: adapts the interval to whether the last round found work, offers a digest,
+    /// and schedules the next round.
+    mutating func runAntiEntropyRound(now: Instant, into output: inout [PlumtreeOutput]) {
+        let foundWork = antiEntropyFoundWork
+        antiEntropyFoundWork = false
+        // A round without a digest (nothing old enough cached) says nothing about the cluster: the interval
+        // stays, so that the first offer of a message that matures after a quiet spell is not delayed.
+        if startAntiEntropy(now: now, into: &output), !foundWork {
+            let doubled = antiEntropyCurrentInterval * 2
+            antiEntropyCurrentInterval = min(doubled, config.antiEntropyIntervalCap)
+        }
+        // A jitter of up to a tenth of the interval keeps nodes from exchanging in lockstep.
+        let spread = UInt64(max(1, antiEntropyCurrentInterval.nanosecondsClamped / 10))
+        let jitter = Duration.nanoseconds(Int64(random.next() % spread))
+        nextAntiEntropyAt = now + antiEntropyCurrentInterval + jitter
+    }
+
+    /// Anti-entropy found work: back to the base interval, and the next digest within it.
+    mutating func noteAntiEntropyWork(now: Instant) {
+        antiEntropyFoundWork = true
+        resetAntiEntropyInterval(now: now)
+    }
+
+    /// Membership changed. A member that joined or came back (a healed partition) may lack what this side
+    /// broadcast meanwhile, and a member that failed may have held the only copy a neighbour was going to
+    /// graft: exchange at the base interval until the rounds find nothing again.
+    ///
+    /// A local broadcast does not reset the interval. The tree carries it, IHave and Graft repair what a
+    /// lost packet dropped, and anti-entropy is the backstop for what they cannot reach, which shows up as
+    /// a Pull or a membership change. Resetting on every broadcast would keep every origin at the base
+    /// interval under a steady trickle of broadcasts, the very load at which the digests cost most.
+    mutating func antiEntropyMembershipChanged(now: Instant) {
+        resetAntiEntropyInterval(now: now)
+    }
+
+    private mutating func resetAntiEntropyInterval(now: Instant) {
+        antiEntropyCurrentInterval = config.antiEntropyInterval
+        // No random draw here: membership reports come in bursts, and the round itself adds the jitter.
+        if nextAntiEntropyAt > now + config.antiEntropyInterval {
+            nextAntiEntropyAt = now + config.antiEntropyInterval
+        }
+    }
+
+    /// Offers a digest to a random member; returns whether one was sent.
+    mutating func startAntiEntropy(now: Instant, into output: inout [PlumtreeOutput]) -> Bool {
         // Entries arrive in order, so those old enough form a prefix of the cache: find its end by bisection.
         let matureUntil = now + (config.messageCacheTTL - config.antiEntropyMinAge)
         var low = cache.startSequence, high = cache.endSequence
@@ -22,7 +77,7 @@ extension PlumtreeCore {
             if let entry = cache.entry(atSequence: middle), entry.expiresAt <= matureUntil { low = middle + 1 } else { high = middle }
         }
         let end = low
-        guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return }
+        guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return false }
         if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= end {
             antiEntropyCursor = cache.startSequence
         }
@@ -37,9 +92,10 @@ extension PlumtreeCore {
         }
         antiEntropyCursor = sequence
         send(.digest(ids), to: partner, into: &output)
+        return true
     }
 
-    mutating func onDigest(_ ids: [MessageID], from slot: Int, into output: inout [PlumtreeOutput]) {
+    mutating func onDigest(_ ids: [MessageID], from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         var wanted: [MessageID] = []
         var chosen: Set<MessageID> = []
         for id in ids where !seen.contains(id) && chosen.insert(id).inserted {
@@ -47,9 +103,11 @@ extension PlumtreeCore {
         }
         guard !wanted.isEmpty else { return }
         send(.pull(wanted), to: slot, into: &output)
+        noteAntiEntropyWork(now: now)
     }
 
-    mutating func onPull(_ ids: [MessageID], from slot: Int, into output: inout [PlumtreeOutput]) {
+    mutating func onPull(_ ids: [MessageID], from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        noteAntiEntropyWork(now: now)
         var budget = config.antiEntropyPullBytes
         for id in ids {
             guard let cached = cache.get(id) else { continue }

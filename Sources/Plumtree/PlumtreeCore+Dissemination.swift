@@ -25,9 +25,9 @@ extension PlumtreeCore {
                 refill(excluding: slot, into: &output)
             }
         case .digest(let ids):
-            onDigest(ids, from: slot, into: &output)
+            onDigest(ids, from: slot, now: now, into: &output)
         case .pull(let ids):
-            onPull(ids, from: slot, into: &output)
+            onPull(ids, from: slot, now: now, into: &output)
         }
         releaseIfUnused(slot)
     }

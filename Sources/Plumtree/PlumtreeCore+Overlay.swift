@@ -27,6 +27,7 @@ extension PlumtreeCore {
         guard !peers[slot].isMember else { return }
         peers[slot].isMember = true
         members.append(slot)
+        antiEntropyMembershipChanged(now: now)
         guard peers[slot].role == .none else { return }
         let size = eager.count + lazy.count
         if size < config.targetNeighbours {
@@ -51,6 +52,7 @@ extension PlumtreeCore {
         if peers[slot].isMember {
             peers[slot].isMember = false
             if let position = members.firstIndex(of: slot) { members.remove(at: position) }
+            antiEntropyMembershipChanged(now: now)
         }
         // "The record of IHAVE messages sent from failed members is deleted from the missing history."
         for id in missing.keys.sorted() {

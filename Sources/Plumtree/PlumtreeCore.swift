@@ -47,6 +47,10 @@ public struct PlumtreeCore {
     var ihaveFlushAt: Instant?
 
     var nextAntiEntropyAt: Instant
+    /// The anti-entropy interval now: the base one, doubled after every idle round up to the cap.
+    var antiEntropyCurrentInterval: Duration
+    /// Whether anti-entropy found work since the last digest: a Pull received, or one sent.
+    var antiEntropyFoundWork = false
     /// The tree optimization swaps at most one parent per cooldown.
     var nextOptimizationAt = Instant.zero
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
@@ -89,6 +93,7 @@ public struct PlumtreeCore {
         self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL)
         self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.seenTTL)
         self.nextAntiEntropyAt = now + config.antiEntropyInterval
+        self.antiEntropyCurrentInterval = config.antiEntropyInterval
         metrics.cacheCapacity.record(cache.capacity)
         metrics.cacheSize.record(0)
         metrics.eagerPeers.record(0)
@@ -183,12 +188,7 @@ public struct PlumtreeCore {
         if let at = ihaveFlushAt, at <= now { flushAllAnnouncements(into: &output) }
         if cache.expire(now: now) > 0 { metrics.cacheSize.record(cache.count) }
         seen.expire(now: now)
-        if nextAntiEntropyAt <= now {
-            startAntiEntropy(now: now, into: &output)
-            // A jitter of up to a tenth of the interval keeps nodes from exchanging in lockstep.
-            let jitter = Duration.nanoseconds(Int64(random.next() % UInt64(max(1, config.antiEntropyInterval.nanosecondsClamped / 10))))
-            nextAntiEntropyAt = now + config.antiEntropyInterval + jitter
-        }
+        if nextAntiEntropyAt <= now { runAntiEntropyRound(now: now, into: &output) }
     }
 
     /// A read-only view for health reports.

@@ -36,6 +36,8 @@ final class SimulatedCluster {
     var lossRate = 0.0
     /// Partition side per node while partitioned; packets between sides are dropped.
     private(set) var side: [Int]?
+    /// Nodes cut off from everyone without membership noticing: every packet to or from them is dropped.
+    var unreachable: Set<Int> = []
 
     /// Per message: payload copies that reached live nodes, deliveries per node, the largest hop count.
     private(set) var payloadReceipts: [MessageID: Int] = [:]
@@ -214,6 +216,7 @@ final class SimulatedCluster {
             }
             if lossRate > 0, Double(random.next() % 1_000_000) / 1_000_000 < lossRate { return }
             if let side, side[index] != side[target] { return }
+            if unreachable.contains(index) || unreachable.contains(target) { return }
             let jitter = Duration.microseconds(Int64(random.next() % 500))
             events.push(now + latency(index, target) + jitter, .packet(from: index, to: target, bytes: bytes))
         }
