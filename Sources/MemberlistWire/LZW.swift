@@ -121,8 +121,13 @@ public enum LZW {
             writer.flush()
             return writer.output
         }
-        // (prefix code << 8 | byte) -> code, open addressing; 16384 slots for at most 3838 entries.
-        let tableSize = 1 << 14
+        // (prefix code << 8 | byte) -> code, open addressing. Every input byte after the first adds at most
+        // one entry, and a clear code empties the table at 3838, so a table of at least twice
+        // min(input.count, 3838) slots stays at most half full. Sizing it by the input, rather than at the
+        // 16384 slots the largest input needs, keeps a 40-byte datagram from clearing 96 KiB of table.
+        let entries = min(input.count, maxCode - endCode)
+        var tableSize = 64
+        while tableSize < 2 * entries { tableSize <<= 1 }
         let mask = tableSize - 1
         let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: tableSize)
         keys.initialize(repeating: UInt32.max, count: tableSize)

@@ -68,7 +68,8 @@ struct EnvelopeTests {
         #expect(LZW.deflate([0x61]) == [0x00, 0xC3, 0x04, 0x04])
     }
 
-    @Test(arguments: [(1, 256), (1000, 3), (5000, 256), (70000, 4), (200_000, 256), (300_000, 1)])
+    // Sizes around the deflate table's own sizing (64 slots and up, at most half full) as well as large ones.
+    @Test(arguments: [(1, 256), (32, 256), (33, 256), (65, 256), (1400, 256), (1000, 3), (5000, 256), (70000, 4), (200_000, 256), (300_000, 1)])
     func deflateInflateRoundTrips(count: Int, alphabet: Int) throws {
         var gen = TestBytes(seed: UInt64(count))
         let data = gen.bytes(count, alphabet: alphabet)
