@@ -22,11 +22,17 @@ import ProtocolSupport
 // partition or a loss is still found, within the capped interval. A per-peer record of what was already
 // offered would cut more, but would lose exactly those messages: the offer reached the peer before the
 // loss, or the partition dropped it.
+//
+// A node that gave up Grafting a message knows what it lacks, and need not wait until a digest about it
+// happens to come its way (with the interval backed off and a cache larger than one digest, that can take
+// longer than the cache keeps it). It pulls the id itself from a random member every round, at the base
+// interval, until the message arrives or could no longer be cached anywhere.
 
 extension PlumtreeCore {
     /// One anti-entropy round: adapts the interval to whether the last round found work, offers a digest,
     /// and schedules the next round.
     mutating func runAntiEntropyRound(now: Instant, into output: inout [PlumtreeOutput]) {
+        pullWanted(now: now, into: &output)
         let foundWork = antiEntropyFoundWork
         antiEntropyFoundWork = false
         // A round without a digest (nothing old enough cached) says nothing about the cluster: the interval
@@ -65,6 +71,24 @@ extension PlumtreeCore {
         if nextAntiEntropyAt > now + config.antiEntropyInterval {
             nextAntiEntropyAt = now + config.antiEntropyInterval
         }
+    }
+
+    /// Every Graft for `id` failed: pull it through anti-entropy from now on, starting within the base
+    /// interval.
+    mutating func wantThroughAntiEntropy(_ id: MessageID, now: Instant) {
+        if antiEntropyWanted.count >= config.digestIDs { antiEntropyWanted.removeFirst() }
+        antiEntropyWanted.append((id, now + config.messageCacheTTL))
+        resetAntiEntropyInterval(now: now)
+    }
+
+    /// Pulls the wanted messages that have not arrived from a random member; a pull counts as work found,
+    /// so the interval stays at the base while anything is wanted.
+    private mutating func pullWanted(now: Instant, into output: inout [PlumtreeOutput]) {
+        guard !antiEntropyWanted.isEmpty else { return }
+        antiEntropyWanted.removeAll { $0.until <= now || seen.contains($0.id) }
+        guard !antiEntropyWanted.isEmpty, let partner = randomMember(excludingNeighbours: false) else { return }
+        send(.pull(antiEntropyWanted.map(\.id)), to: partner, into: &output)
+        antiEntropyFoundWork = true
     }
 
     /// Offers a digest to a random member; returns whether one was sent.

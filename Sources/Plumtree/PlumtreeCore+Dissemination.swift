@@ -83,6 +83,9 @@ extension PlumtreeCore {
             payload: gossip.payload, except: slot, into: &output
         )
         lazyPush(id: gossip.id, round: next, except: slot, now: now, into: &output)
+        for announcer in wasMissing?.announcers ?? [] {
+            withdrawAnnouncement(of: gossip.id, to: announcer.peer, peerHops: Int(announcer.round) - 1)
+        }
 
         // Tree optimization for announcements that came before the payload.
         if let wasMissing, !gossip.isRepair, let best = wasMissing.announcers.min(by: { $0.round < $1.round }) {
@@ -92,6 +95,7 @@ extension PlumtreeCore {
 
     mutating func onAnnouncement(_ announcement: PlumtreeMessage.Announcement, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         if seen.contains(announcement.id) {
+            withdrawAnnouncement(of: announcement.id, to: slot, peerHops: Int(announcement.round) - 1)
             // Tree optimization for announcements that come after the payload (the usual order, since
             // announcements wait for a batch).
             if let cached = cache.get(announcement.id), cached.from >= 0 {

@@ -13,6 +13,7 @@ extension PlumtreeCore {
                 counters.graftFailures += 1
                 metrics.graftFailed.increment()
                 metrics.pendingGrafts.record(missing.count)
+                wantThroughAntiEntropy(id, now: now)
                 continue
             }
             let announcer = entry.announcers[entry.attempts % entry.announcers.count]

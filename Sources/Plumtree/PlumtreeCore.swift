@@ -51,6 +51,9 @@ public struct PlumtreeCore {
     var antiEntropyCurrentInterval: Duration
     /// Whether anti-entropy found work since the last digest: a Pull received, or one sent.
     var antiEntropyFoundWork = false
+    /// Messages whose Grafts all failed, oldest first, each until it could no longer be in any cache:
+    /// anti-entropy pulls them from a random member every round until they arrive.
+    var antiEntropyWanted: [(id: MessageID, until: Instant)] = []
     /// The tree optimization swaps at most one parent per cooldown.
     var nextOptimizationAt = Instant.zero
     /// Anti-entropy walks the cache by sequence number, a window per exchange.

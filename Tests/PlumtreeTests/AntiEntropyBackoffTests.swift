@@ -229,6 +229,48 @@ struct AntiEntropyBackoffTests {
         #expect(ids.allSatisfy { cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) })
     }
 
+    /// A message whose Grafts all failed is pulled from random members every round at the base interval,
+    /// until it arrives.
+    @Test func aMessageGivenUpByGraftsIsPulledUntilItArrives() throws {
+        var (harness, _) = try backedOffCore()
+        let lost = MessageID(high: 5, low: 5)
+        harness.receive(.ihave([.init(id: lost, round: 3)]), from: "a")
+        var grafts = 0, pulls: [Instant] = []
+        var steps = 0
+        // Graft retries take about 0.2 + 0.4 + 0.8 + 1.6 + 2 + 2 s in the lan profile; watch 15 s.
+        let end = harness.now + .seconds(15)
+        while let deadline = harness.core.nextDeadline, deadline <= end, steps < 10_000 {
+            harness.now = max(harness.now, deadline)
+            harness.core.handleTimeout(now: harness.now, into: &harness.output)
+            for send in harness.drainSends() {
+                if case .graft(let id, _) = send.message, id == lost { grafts += 1 }
+                if case .pull(let ids) = send.message, ids == [lost] { pulls.append(harness.now) }
+            }
+            steps += 1
+        }
+        #expect(grafts == PlumtreeConfig.lan.graftMaxRetries + 1)
+        #expect(harness.core.snapshot.graftFailures == 1)
+        let gaps = zip(pulls.dropFirst(), pulls).map { $0.duration(since: $1) }
+        let base = PlumtreeConfig.lan.antiEntropyInterval
+        #expect(pulls.count >= 10, "\(pulls.count) pulls")
+        #expect(gaps.allSatisfy { $0 <= base + base / 10 }, "pulled at the base interval: \(gaps)")
+
+        harness.now = end
+        harness.receive(.gossip(.init(id: lost, round: 4, origin: "x", isRepair: true, payload: [1])), from: "c")
+        #expect(harness.drainDeliveries().count == 1)
+        _ = harness.digestTimes(over: .seconds(1))
+        var later = 0
+        let stop = harness.now + .seconds(20)
+        steps = 0
+        while let deadline = harness.core.nextDeadline, deadline <= stop, steps < 10_000 {
+            harness.now = max(harness.now, deadline)
+            harness.core.handleTimeout(now: harness.now, into: &harness.output)
+            later += harness.drainSends().filter { if case .pull = $0.message { true } else { false } }.count
+            steps += 1
+        }
+        #expect(later == 0, "no pull once it arrived")
+    }
+
     @Test func profilesCapTheIntervalAtSixteenTimesTheirBase() {
         for config in [PlumtreeConfig(), .lan, .wan, .largeCluster] {
             #expect(config.antiEntropyMaxInterval == config.antiEntropyInterval * 16)
