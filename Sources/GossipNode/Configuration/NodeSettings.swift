@@ -146,6 +146,7 @@ extension GossipNodeConfiguration {
         flag("plumtree.tree_optimization", "whether the tree optimizes itself", \.plumtree.treeOptimization),
         size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
         duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", \.plumtree.antiEntropyInterval),
+        duration("plumtree.anti_entropy_max_interval", "longest time between anti-entropy exchanges while they find nothing", \.plumtree.antiEntropyMaxInterval),
         size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
     ]
 }
