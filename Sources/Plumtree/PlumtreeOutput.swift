@@ -15,7 +15,8 @@ public enum PlumtreeOutput: Sendable, Equatable {
 /// A step in recovering a message by Graft, or in repairing the tree with one.
 public enum GraftEvent: Sendable, Equatable {
     /// This node sent a Graft to `peer`. `id` is the message asked for, nil for a Graft that only moves
-    /// the tree (tree optimization). `attempt` counts from 1: above 1 it is a retry.
+    /// the tree (tree optimization, or re-attaching a node left without eager peer). `attempt` counts from
+    /// 1: above 1 it is a retry.
     case sent(id: MessageID?, to: String, attempt: Int)
     /// `peer` grafted this node; `served` is true when the message asked for was still cached and went back.
     case received(id: MessageID?, from: String, served: Bool)

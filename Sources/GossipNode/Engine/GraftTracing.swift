@@ -28,7 +28,7 @@ struct GraftTracing {
         switch event {
         case .sent(nil, let peer, _):
             let span = tracer.startSpan(PlumtreeTracing.graftSpan, context: .topLevel, ofKind: .client)
-            span.attributes[PlumtreeTracing.graftReasonAttribute] = "tree_optimization"
+            span.attributes[PlumtreeTracing.graftReasonAttribute] = "tree_repair"
             span.attributes[PlumtreeTracing.peerAttribute] = peer
             span.end()
         case .sent(let id?, let peer, let attempt):

@@ -51,7 +51,8 @@ public enum PlumtreeTracing {
     public static let deliverSpan = "plumtree.deliver"
     /// A message this node grafted: from its first Graft until it arrives or the node gives up (then the
     /// span's status is an error). Each Graft sent, retries included, is a ``graftSentEvent`` on it. A Graft
-    /// that only repairs the tree (tree optimization) is a span of its own, ended at once.
+    /// that only moves the tree (tree optimization, or re-attaching a node left without eager peer) is a
+    /// span of its own, ended at once.
     public static let graftSpan = "plumtree.graft"
     /// A Graft this node received and answered from its cache (or could not: the message was gone).
     public static let graftServeSpan = "plumtree.graft.serve"
@@ -71,7 +72,7 @@ public enum PlumtreeTracing {
     public static let payloadBytesAttribute = "plumtree.payload_bytes"
     /// Attribute: the peer a Graft went to or came from.
     public static let peerAttribute = "plumtree.peer"
-    /// Attribute: why a Graft was sent, `missing_message` or `tree_optimization`.
+    /// Attribute: why a Graft was sent, `missing_message` or `tree_repair`.
     public static let graftReasonAttribute = "plumtree.graft.reason"
     /// Attribute: Grafts sent for the message so far (1 is the first, more are retries).
     public static let graftAttemptAttribute = "plumtree.graft.attempts"
