@@ -59,6 +59,7 @@ extension PlumtreeCore {
                 counters.graftSuccesses += 1
                 metrics.graftSuccess.increment()
                 metrics.graftLatency.record(now.duration(since: first).seconds)
+                output.append(.graft(.succeeded(id: gossip.id, from: peers[slot].name, hops: Int(gossip.round), latency: now.duration(since: first))))
             }
         }
         // The sender pushes payloads to us, so it holds us as eager: mirror that (Algorithm 1). This also
@@ -131,6 +132,7 @@ extension PlumtreeCore {
         else { return }
         nextOptimizationAt = now + config.optimizationCooldown
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)
+        output.append(.graft(.sent(id: nil, to: peers[announcer].name, attempt: 1)))
         counters.graftsSent += 1
         metrics.graftSent.increment()
         promote(announcer, into: &output)
@@ -153,7 +155,9 @@ extension PlumtreeCore {
         record.graftTokens -= 1
         peers[slot] = record
         promote(slot, into: &output)
-        guard let id, let cached = cache.get(id) else { return }
+        let cached = id.flatMap { cache.get($0) }
+        output.append(.graft(.received(id: id, from: peers[slot].name, served: cached != nil)))
+        guard let cached else { return }
         sendPayload(cached, isRepair: false, to: slot, into: &output)
     }
 

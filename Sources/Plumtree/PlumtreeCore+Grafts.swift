@@ -13,11 +13,13 @@ extension PlumtreeCore {
                 counters.graftFailures += 1
                 metrics.graftFailed.increment()
                 metrics.pendingGrafts.record(missing.count)
+                output.append(.graft(.failed(id: id, attempts: entry.attempts)))
                 wantThroughAntiEntropy(id, now: now)
                 continue
             }
             let announcer = entry.announcers[entry.attempts % entry.announcers.count]
             send(.graft(id: id, round: announcer.round), to: announcer.peer, into: &output)
+            output.append(.graft(.sent(id: id, to: peers[announcer.peer].name, attempt: entry.attempts + 1)))
             counters.graftsSent += 1
             metrics.graftSent.increment()
             if entry.attempts == 0 {

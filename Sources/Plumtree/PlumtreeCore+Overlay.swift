@@ -153,6 +153,7 @@ extension PlumtreeCore {
         guard config.pruning, eager.isEmpty, !lazy.isEmpty else { return }
         let slot = lazy[Int(random.next() % UInt64(lazy.count))]
         send(.graft(id: nil, round: 0), to: slot, into: &output)
+        output.append(.graft(.sent(id: nil, to: peers[slot].name, attempt: 1)))
         counters.graftsSent += 1
         metrics.graftSent.increment()
         promote(slot, into: &output)

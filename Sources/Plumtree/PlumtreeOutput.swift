@@ -8,6 +8,22 @@ public enum PlumtreeOutput: Sendable, Equatable {
     /// Hand a message to the application. Happens once per message per node, never for the node's own
     /// broadcasts.
     case deliver(DeliveredMessage)
+    /// A step of a Graft, reported so the driver can trace and log it; there is nothing to send.
+    case graft(GraftEvent)
+}
+
+/// A step in recovering a message by Graft, or in repairing the tree with one.
+public enum GraftEvent: Sendable, Equatable {
+    /// This node sent a Graft to `peer`. `id` is the message asked for, nil for a Graft that only moves
+    /// the tree (tree optimization, or re-attaching a node left without eager peer). `attempt` counts from
+    /// 1: above 1 it is a retry.
+    case sent(id: MessageID?, to: String, attempt: Int)
+    /// `peer` grafted this node; `served` is true when the message asked for was still cached and went back.
+    case received(id: MessageID?, from: String, served: Bool)
+    /// A message this node grafted arrived from `peer` after `hops` hops, `latency` after its first Graft.
+    case succeeded(id: MessageID, from: String, hops: Int, latency: Duration)
+    /// This node gave up on a missing message after `attempts` Grafts.
+    case failed(id: MessageID, attempts: Int)
 }
 
 /// A broadcast as the application receives it.

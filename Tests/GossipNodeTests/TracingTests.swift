@@ -37,6 +37,55 @@ import Tracing
         }
         for node in nodes { await node.shutdown() }
     }
+
+    @Test func aNodeThatLearnsOfAMessageByIHaveRecordsAGraftSpan() async throws {
+        let tracer = RecordingTracer()
+        // Both ends hold their link as lazy: the broadcast reaches the receiver as an IHave only, and the
+        // receiver must graft it from the origin.
+        let (origin, receiver) = try await LiveHealthTests.lazyPair(
+            "graft-trace", origin: { $0.tracer = tracer }, receiver: { $0.tracer = tracer; $0.plumtree.graftTimeout = .milliseconds(200) })
+        let id = try await origin.broadcast(Array("grafted".utf8))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !tracer.finished.contains(where: { $0.name == "plumtree.graft" && $0.attributes["plumtree.message_id"] == id }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let spans = tracer.finished
+        let graft = try #require(spans.first { $0.name == "plumtree.graft" && $0.attributes["plumtree.message_id"] == id })
+        #expect(graft.attributes["plumtree.graft.reason"] == "missing_message")
+        #expect(graft.attributes["plumtree.graft.outcome"] == "succeeded")
+        #expect(graft.attributes["plumtree.peer"] == "graft-trace-origin")
+        #expect(graft.attributes["plumtree.hops"] == "1")
+        #expect(graft.attributes["plumtree.graft.attempts"] == "1")
+        #expect(graft.events == ["graft.sent", "graft.succeeded"])
+        #expect(!graft.isError)
+        let serve = try #require(spans.first { $0.name == "plumtree.graft.serve" && $0.attributes["plumtree.message_id"] == id })
+        #expect(serve.attributes["plumtree.peer"] == "graft-trace-receiver")
+        #expect(serve.attributes["plumtree.graft.served"] == "true")
+        #expect(spans.contains { $0.name == "plumtree.deliver" && $0.attributes["plumtree.message_id"] == id })
+        await receiver.shutdown()
+        await origin.shutdown()
+    }
+
+    @Test func aGraftGivenUpOnEndsItsSpanAsAnError() async throws {
+        let tracer = RecordingTracer()
+        // The origin's cache holds one message: of two broadcasts announced together, the first is gone
+        // when the receiver grafts it, and the receiver gives up after its single attempt.
+        let (origin, receiver) = try await LiveHealthTests.lazyPair(
+            "graft-fail-trace", origin: { $0.plumtree.messageCacheMaxSize = 1 },
+            receiver: { $0.tracer = tracer; $0.plumtree.graftTimeout = .seconds(1); $0.plumtree.graftMaxRetries = 0 })
+        let lost = try await origin.broadcast(Array("lost".utf8))
+        _ = try await origin.broadcast(Array("kept".utf8))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !tracer.finished.contains(where: { $0.attributes["plumtree.graft.outcome"] == "failed" }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let failed = try #require(tracer.finished.first { $0.name == "plumtree.graft" && $0.attributes["plumtree.message_id"] == lost })
+        #expect(failed.attributes["plumtree.graft.outcome"] == "failed")
+        #expect(failed.events == ["graft.sent", "graft.failed"])
+        #expect(failed.isError)
+        await receiver.shutdown()
+        await origin.shutdown()
+    }
 }
 
 /// A tracer that keeps finished spans in memory; trace and span ids travel as two carrier fields.
@@ -47,6 +96,8 @@ final class RecordingTracer: Tracer, Sendable {
         var spanID: String
         var parentSpanID: String?
         var attributes: [String: String]
+        var events: [String] = []
+        var isError = false
     }
 
     enum SpanIDs: InstrumentationContextKey { typealias Value = (trace: String, span: String) }
@@ -92,13 +143,13 @@ final class RecordingSpan: Span, Sendable {
     let tracer: RecordingTracer
     let context: InstrumentationContext
     let parentSpanID: String?
-    private let state: Mutex<(name: String, attributes: SpanAttributes, ended: Bool)>
+    private let state: Mutex<(name: String, attributes: SpanAttributes, ended: Bool, events: [String], isError: Bool)>
 
     init(tracer: RecordingTracer, name: String, context: InstrumentationContext, parentSpanID: String?) {
         self.tracer = tracer
         self.context = context
         self.parentSpanID = parentSpanID
-        state = Mutex((name, [:], false))
+        state = Mutex((name, [:], false, [], false))
     }
 
     var operationName: String {
@@ -110,15 +161,15 @@ final class RecordingSpan: Span, Sendable {
         set { state.withLock { $0.attributes = newValue } }
     }
     var isRecording: Bool { state.withLock { !$0.ended } }
-    func setStatus(_ status: SpanStatus) {}
-    func addEvent(_ event: SpanEvent) {}
+    func setStatus(_ status: SpanStatus) { state.withLock { $0.isError = status.code == .error } }
+    func addEvent(_ event: SpanEvent) { state.withLock { $0.events.append(event.name) } }
     func addLink(_ link: SpanLink) {}
     func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {}
 
     func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
-        let (name, attributes) = state.withLock { state -> (String, SpanAttributes) in
+        let (name, attributes, events, isError) = state.withLock { state -> (String, SpanAttributes, [String], Bool) in
             state.ended = true
-            return (state.name, state.attributes)
+            return (state.name, state.attributes, state.events, state.isError)
         }
         var flat: [String: String] = [:]
         attributes.forEach { key, value in
@@ -126,10 +177,14 @@ final class RecordingSpan: Span, Sendable {
             case .string(let text): flat[key] = text
             case .int64(let number): flat[key] = String(number)
             case .int32(let number): flat[key] = String(number)
+            case .bool(let flag): flat[key] = String(flag)
+            case .double(let number): flat[key] = String(number)
             default: flat[key] = "\(value)"
             }
         }
         let ids = context[RecordingTracer.SpanIDs.self]
-        tracer.record(.init(name: name, traceID: ids?.trace ?? "", spanID: ids?.span ?? "", parentSpanID: parentSpanID, attributes: flat))
+        tracer.record(.init(
+            name: name, traceID: ids?.trace ?? "", spanID: ids?.span ?? "", parentSpanID: parentSpanID, attributes: flat,
+            events: events, isError: isError))
     }
 }

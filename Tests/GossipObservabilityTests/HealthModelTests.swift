@@ -22,6 +22,18 @@ struct HealthModelTests {
         #expect(report.reasons.isEmpty)
     }
 
+    @Test("a leaf of the broadcast tree (its parent the one eager peer, lazy peers behind it) is healthy")
+    func leafIsHealthy() {
+        var input = healthyInput()
+        input.eagerPeers = 1; input.lazyPeers = 5; input.totalPeers = 6
+        let report = HealthModel().evaluate(input, now: t0)
+        #expect(report.status == .healthy)
+        #expect(report.reasons.isEmpty)
+        // With its last eager link gone too, the same node is degraded.
+        input.eagerPeers = 0; input.totalPeers = 5
+        #expect(codes(HealthModel().evaluate(input, now: t0)) == [.noEagerPeers])
+    }
+
     @Test("isolated: no overlay peer at all is unhealthy")
     func isolated() {
         var input = healthyInput()

@@ -69,6 +69,8 @@ struct PlumtreeCoreMetricsTests {
                         try? cores[target].receive(envelope: bytes, now: t0, into: &outputs[target])
                     case .deliver:
                         delivered += 1
+                    case .graft:
+                        break
                     }
                 }
             }

@@ -204,6 +204,8 @@ final class SimulatedCluster {
             if tracing { mix(UInt64(index) &* 31 &+ message.id.low &+ UInt64(message.hops) ^ now.nanoseconds) }
             deliveries[message.id, default: [:]][index, default: 0] += 1
             lastDeliveryHop[message.id] = max(lastDeliveryHop[message.id] ?? 0, message.hops)
+        case .graft:
+            break
         case .send(let name, let bytes, _):
             guard let target = indexByName[name] else { return }
             let header = 3 + Int(bytes[2])

@@ -53,10 +53,9 @@ public enum Catalogue {
             // The same cause, seen by the other peer rules and by Lifeguard on the isolated node only.
             s.plan.tolerate("PlumtreeLowPeerCount", on: [victim], from: minutes(3), until: minutes(10))
             s.plan.expect("PlumtreeLowPeerCount", on: [victim], from: minutes(10), until: minutes(17))
+            // With no eager and no lazy peer left, the victim has lost its redundancy too; the others keep
+            // their lazy peers, so the warning stays on the victim.
             s.plan.tolerate("PlumtreeReducedRedundancy", on: [victim], from: minutes(3), until: minutes(13))
-            // Losing a neighbour leaves the others' converged tree with one eager peer on most leaves; in a
-            // small cluster nothing refreshes it for 5 minutes, so the warning may fire on them as well.
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(17))
             s.plan.expect("PlumtreeReducedRedundancy", on: [victim], from: minutes(13), until: minutes(17))
             s.plan.tolerate("MemberlistNodeDegraded", on: [victim], from: minutes(3), until: minutes(11))
             // While the isolated node suspects its peers one by one, it may see a third of them suspect or
@@ -94,7 +93,6 @@ public enum Catalogue {
             for alert in ["MemberlistMembersSuspect", "MemberlistMembersDead", "MemberlistNodeDegraded", "PlumtreeLowPeerCount"] {
                 s.plan.tolerate(alert, from: minutes(3), until: minutes(11))
             }
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(19))
         },
         check: { s, m in
             var failures = deliveredEverywhere(s, m)
@@ -114,9 +112,6 @@ public enum Catalogue {
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
             s.plan.tolerate("PlumtreeTargetDown", on: victims, from: minutes(3), until: minutes(4.5))
             s.plan.expect("PlumtreeTargetDown", on: victims, from: minutes(4.5), until: minutes(13))
-            // The survivors' tree re-converges with one eager peer on most leaves; nothing refreshes it, so
-            // the warning may fire on them (a finding about the rule, see docs/SIMULATOR.md).
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(3), until: minutes(13))
             s.plan.tolerate("PlumtreeLowPeerCount", from: minutes(3), until: minutes(10))
             s.plan.tolerate("MemberlistMembersSuspect", from: minutes(3), until: minutes(6))
             // Losing 30% of the members at once is the mass failure this alert names (it fires when the
@@ -143,7 +138,6 @@ public enum Catalogue {
             // anti-entropy: at 20 % loss the duplicate ratio crosses the rules' 0.3 and 0.5 on most nodes.
             s.plan.tolerate("PlumtreeElevatedDuplicateRate", from: minutes(2), until: minutes(13))
             s.plan.tolerate("PlumtreeHighDuplicateRate", from: minutes(2), until: minutes(13))
-            s.plan.tolerate("PlumtreeReducedRedundancy", from: minutes(2), until: minutes(13))
         },
         check: { s, m in deliveredEverywhere(s, m) + noFalseDeaths(m) }
     )
@@ -222,7 +216,7 @@ public enum Catalogue {
         s.broadcasts(perSecond: 20, from: minutes(1), until: minutes(13.5), size: 64)
         // The cache is full by design, and loss has the effects packet-loss-20 shows.
         for alert in ["PlumtreeCacheHighUtilization", "PlumtreeCachePressure", "PlumtreeElevatedDuplicateRate",
-                      "PlumtreeHighDuplicateRate", "PlumtreeReducedRedundancy", "MemberlistNodeDegraded", "MemberlistMembersSuspect"] {
+                      "PlumtreeHighDuplicateRate", "MemberlistNodeDegraded", "MemberlistMembersSuspect"] {
             s.plan.tolerate(alert, from: minutes(1), until: minutes(15))
         }
     }
@@ -245,7 +239,7 @@ public enum Catalogue {
                 s.plan.tolerate(alert, on: [victim], from: minutes(3), until: minutes(15))
             }
             for alert in ["MemberlistMembersDead", "MemberlistMembersSuspect", "PlumtreeElevatedDuplicateRate",
-                          "PlumtreeHighDuplicateRate", "PlumtreeReducedRedundancy"] {
+                          "PlumtreeHighDuplicateRate"] {
                 s.plan.tolerate(alert, from: minutes(3), until: minutes(15))
             }
         },

@@ -24,6 +24,8 @@ final class NodeEngine {
     var membershipTimer: DeadlineTimer?
     var plumtreeTimer: DeadlineTimer?
     let sink: NodeSink
+    /// Graft spans of messages this node is recovering.
+    var graftTracing: GraftTracing
 
     /// Outputs waiting to be carried out; reused between inputs so a busy node does not allocate per packet.
     var membershipOutputs: [MembershipOutput] = []
@@ -58,6 +60,7 @@ final class NodeEngine {
         self.configuration = configuration
         self.logger = logger
         self.sink = sink
+        self.graftTracing = GraftTracing(tracer: sink.tracing.tracer)
         self.nodeMetrics = nodeMetrics
         self.health = HealthModel(configuration: configuration.health)
         self.watchdog = LivenessWatchdog(timeout: configuration.health.livenessTimeout)
@@ -205,6 +208,12 @@ final class NodeEngine {
             }
         case .deliver(let message):
             sink.deliver(message)
+        case .graft(let event):
+            graftTracing.record(event)
+            if case .failed(let id, let attempts) = event {
+                rateLimiter.log(logger, level: KeyLogEvent.graftFailed.level, key: "graft-failed", now: loop.now,
+                                "\(KeyLogEvent.graftFailed.rawValue)", metadata: ["message": "\(id)", "attempts": "\(attempts)"])
+            }
         }
     }
 
@@ -324,6 +333,7 @@ final class NodeEngine {
         let leaving = leaveWaiters
         leaveWaiters = []
         for waiter in leaving { waiter() }
+        graftTracing.endAll()
         sink.finish()
     }
 }

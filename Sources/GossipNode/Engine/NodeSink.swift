@@ -11,7 +11,7 @@ final class NodeSink: Sendable {
     private let changeContinuation: AsyncStream<MembershipChange>.Continuation
     private let onDeliver: (@Sendable (GossipMessage) -> Void)?
 
-    private let tracing: NodeTracing
+    let tracing: NodeTracing
 
     init(bufferLimit: Int, tracing: NodeTracing, onDeliver: (@Sendable (GossipMessage) -> Void)? = nil) {
         (messages, messageContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))

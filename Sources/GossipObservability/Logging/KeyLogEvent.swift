@@ -49,6 +49,19 @@ public enum PlumtreeTracing {
     public static let broadcastSpan = "plumtree.broadcast"
     /// A message handed to the application.
     public static let deliverSpan = "plumtree.deliver"
+    /// A message this node grafted: from its first Graft until it arrives or the node gives up (then the
+    /// span's status is an error). Each Graft sent, retries included, is a ``graftSentEvent`` on it. A Graft
+    /// that only moves the tree (tree optimization, or re-attaching a node left without eager peer) is a
+    /// span of its own, ended at once.
+    public static let graftSpan = "plumtree.graft"
+    /// A Graft this node received and answered from its cache (or could not: the message was gone).
+    public static let graftServeSpan = "plumtree.graft.serve"
+    /// Event on a ``graftSpan``: one Graft sent, with ``peerAttribute`` and ``graftAttemptAttribute``.
+    public static let graftSentEvent = "graft.sent"
+    /// Event on a ``graftSpan``: the grafted message arrived.
+    public static let graftSucceededEvent = "graft.succeeded"
+    /// Event on a ``graftSpan``: the node gave up after the last retry.
+    public static let graftFailedEvent = "graft.failed"
     /// Attribute: the message id in hex.
     public static let messageIDAttribute = "plumtree.message_id"
     /// Attribute: hops travelled.
@@ -57,4 +70,16 @@ public enum PlumtreeTracing {
     public static let originAttribute = "plumtree.origin"
     /// Attribute: the payload's size in bytes.
     public static let payloadBytesAttribute = "plumtree.payload_bytes"
+    /// Attribute: the peer a Graft went to or came from.
+    public static let peerAttribute = "plumtree.peer"
+    /// Attribute: why a Graft was sent, `missing_message` or `tree_repair`.
+    public static let graftReasonAttribute = "plumtree.graft.reason"
+    /// Attribute: Grafts sent for the message so far (1 is the first, more are retries).
+    public static let graftAttemptAttribute = "plumtree.graft.attempts"
+    /// Attribute: how the graft ended, `succeeded` or `failed`.
+    public static let graftOutcomeAttribute = "plumtree.graft.outcome"
+    /// Attribute: seconds from the first Graft to the message's arrival.
+    public static let graftLatencyAttribute = "plumtree.graft.latency_seconds"
+    /// Attribute: whether a received Graft was answered with the payload.
+    public static let graftServedAttribute = "plumtree.graft.served"
 }
