@@ -4,7 +4,10 @@ import ProtocolSupport
 
 extension PlumtreeCore {
     mutating func handle(_ message: PlumtreeMessage, from name: String, now: Instant, into output: inout [PlumtreeOutput]) {
-        let slot = slot(for: name, now: now)
+        handle(message, fromSlot: slot(for: name, now: now), now: now, into: &output)
+    }
+
+    mutating func handle(_ message: PlumtreeMessage, fromSlot slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         switch message {
         case .gossip(let gossip):
             onGossip(gossip, from: slot, now: now, into: &output)
@@ -94,7 +97,7 @@ extension PlumtreeCore {
         if seen.contains(announcement.id) {
             // Tree optimization for announcements that come after the payload (the usual order, since
             // announcements wait for a batch).
-            if let cached = cache.get(announcement.id), cached.from >= 0 {
+            if let cached = cache.route(of: announcement.id), cached.from >= 0 {
                 optimize(id: announcement.id, receivedRound: cached.hops, announcer: slot, announcedRound: announcement.round, parent: cached.from, now: now, into: &output)
             }
             return
