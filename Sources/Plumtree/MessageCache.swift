@@ -41,7 +41,9 @@ struct MessageCache {
     /// Sequence number of the oldest entry held.
     var startSequence: UInt64 { baseSequence + UInt64(head) }
 
-    var nextExpiry: Instant? { head < entries.count ? entries[head].expiresAt : nil }
+    /// When the oldest entry expires. Kept up to date in place, so that reading it (the driver does after
+    /// every input) touches no buffer.
+    private(set) var nextExpiry: Instant?
 
     func contains(_ id: MessageID) -> Bool { index.contains(id) }
 
@@ -76,6 +78,7 @@ struct MessageCache {
         let sequence = endSequence
         if !index.insert(message.id, sequence) { index.update(message.id) { $0 = sequence } }
         entries.append(message)
+        if nextExpiry == nil { nextExpiry = message.expiresAt }
         return evicted
     }
 
@@ -107,5 +110,6 @@ struct MessageCache {
             baseSequence += UInt64(head)
             head = 0
         }
+        nextExpiry = head < entries.count ? entries[head].expiresAt : nil
     }
 }

@@ -21,7 +21,9 @@ struct SeenSet {
 
     var count: Int { members.count }
 
-    var nextExpiry: Instant? { head < order.count ? order[head].expiresAt : nil }
+    /// When the oldest id expires. Kept up to date in place, so that reading it (the driver does after
+    /// every input) touches no buffer.
+    private(set) var nextExpiry: Instant?
 
     @inline(__always)
     func contains(_ id: MessageID) -> Bool { members.contains(id) }
@@ -32,6 +34,7 @@ struct SeenSet {
         guard members.insert(id, ()) else { return false }
         while members.count > capacity { removeOldest() }
         order.append((id, now + ttl))
+        if nextExpiry == nil { nextExpiry = order[head].expiresAt }
         return true
     }
 
@@ -46,5 +49,6 @@ struct SeenSet {
             order.removeFirst(head)
             head = 0
         }
+        nextExpiry = head < order.count ? order[head].expiresAt : nil
     }
 }

@@ -78,11 +78,15 @@ public final class Simulation<Node: SimulatedNode> {
     public private(set) var eventsProcessed = 0
 
     private let factory: Factory
-    private var slots: [Slot] = []
+    // The engine's own bookkeeping is touched several times per event and never handed to a node or a
+    // scenario closure, so no access to it can overlap another: the runtime's dynamic exclusivity check
+    // (a thread-local access set, updated on every access to a class's stored property) is skipped for it.
+    // `nodeStore` and `io` stay checked: `perform` lends them to caller code.
+    @exclusivity(unchecked) private var slots: [Slot] = []
     private var nodeStore: [Node?] = []
-    private var queue = EventQueue<Event>()
+    @exclusivity(unchecked) private var queue = EventQueue<Event>()
     private var io = NodeIO()
-    private var topology = Topology()
+    @exclusivity(unchecked) private var topology = Topology()
     private var linkOverrides: [UInt64: LinkConditions] = [:]
     private var nodeOverrides: [Int: LinkConditions] = [:]
     private var actions: [UInt64: (Simulation) -> Void] = [:]
