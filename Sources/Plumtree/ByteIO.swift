@@ -30,10 +30,12 @@ struct ByteWriter {
     @inline(__always)
     mutating func id(_ id: MessageID) { raw((id.high.bigEndian, id.low.bigEndian)) }
 
-    /// Appends the in-memory bytes of `value` (a big-endian integer or a tuple of them).
+    /// Appends the in-memory bytes of `value` (a big-endian integer or a tuple of them). Typed as
+    /// `UnsafeBufferPointer<UInt8>`, the append takes the contiguous-storage path (one copy); a raw buffer
+    /// would be appended element by element.
     @inline(__always)
     private mutating func raw<T>(_ value: T) {
-        withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// A name as one length byte and its UTF-8 (callers guarantee at most 255 bytes).
