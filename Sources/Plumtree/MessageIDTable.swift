@@ -8,13 +8,19 @@
 /// from the network, and a sender who could predict the bucket of an id could fill one run of buckets and
 /// make every lookup walk it.
 ///
+/// A bucket holds its key and value side by side, so that a probe touches one cache line, not two.
+///
 /// Nothing iterates the table, so its layout (which depends on the key) never shows in behaviour.
 /// Removal shifts later entries of the run back (no tombstones), so lookups stay short under the steady
 /// insert/remove churn of a bounded set.
 struct MessageIDTable<Value> {
-    /// Keys by bucket; the all-zero id marks an empty bucket (the id zero itself lives in `zeroValue`).
-    private var keys: [MessageID]
-    private var values: [Value]
+    private struct Bucket {
+        /// The all-zero id marks an empty bucket (the id zero itself lives in `zeroValue`).
+        var key: MessageID
+        var value: Value
+    }
+
+    private var buckets: [Bucket]
     private var zeroValue: Value?
     private var mask: Int
     private let placeholder: Value
@@ -26,22 +32,15 @@ struct MessageIDTable<Value> {
     /// - Parameters:
     ///   - placeholder: the value empty buckets hold (never returned).
     ///   - hashKey: the secret the bucket of an id depends on.
-    init(placeholder: Value, hashKey: (UInt64, UInt64), initialBuckets: Int = 16) {
-        var buckets = 16
-        while buckets < initialBuckets { buckets <<= 1 }
+    init(placeholder: Value, hashKey: (UInt64, UInt64)) {
         self.placeholder = placeholder
-        self.keys = Array(repeating: MessageID(high: 0, low: 0), count: buckets)
-        self.values = Array(repeating: placeholder, count: buckets)
-        self.mask = buckets - 1
+        self.buckets = Array(repeating: Bucket(key: MessageID(high: 0, low: 0), value: placeholder), count: 16)
+        self.mask = 15
         self.key0 = hashKey.0
-        // An odd multiplier keeps the product from collapsing when one factor's low bits are zero.
-        self.key1 = hashKey.1 | 1
+        self.key1 = hashKey.1
     }
 
     var isEmpty: Bool { count == 0 }
-
-    @inline(__always)
-    private func home(_ id: MessageID) -> Int { Self.home(id, key0, key1, mask) }
 
     @inline(__always)
     private static func home(_ id: MessageID, _ key0: UInt64, _ key1: UInt64, _ mask: Int) -> Int {
@@ -50,15 +49,18 @@ struct MessageIDTable<Value> {
     }
 
     @inline(__always)
+    private func home(_ id: MessageID) -> Int { Self.home(id, key0, key1, mask) }
+
+    @inline(__always)
     private static func isEmptyKey(_ id: MessageID) -> Bool { id.high | id.low == 0 }
 
     /// The bucket holding `id` (never the zero id), or nil.
     @inline(__always)
     private func bucket(of id: MessageID) -> Int? {
-        keys.withUnsafeBufferPointer { keys in
+        buckets.withUnsafeBufferPointer { buckets in
             var index = home(id)
             while true {
-                let key = keys[index]
+                let key = buckets[index].key
                 if key == id { return index }
                 if Self.isEmptyKey(key) { return nil }
                 index = (index &+ 1) & mask
@@ -74,7 +76,7 @@ struct MessageIDTable<Value> {
     subscript(id: MessageID) -> Value? {
         if Self.isEmptyKey(id) { return zeroValue }
         guard let index = bucket(of: id) else { return nil }
-        return values[index]
+        return buckets[index].value
     }
 
     /// Replaces the value of `id` if present; returns whether it was.
@@ -87,7 +89,7 @@ struct MessageIDTable<Value> {
             return true
         }
         guard let index = bucket(of: id) else { return false }
-        change(&values[index])
+        change(&buckets[index].value)
         return true
     }
 
@@ -101,19 +103,18 @@ struct MessageIDTable<Value> {
             return true
         }
         // At most half full: runs stay a few buckets long.
-        if (count + 1) * 2 > keys.count { grow() }
-        let found: Int? = keys.withUnsafeBufferPointer { keys in
+        if (count + 1) * 2 > buckets.count { grow() }
+        let found: Int? = buckets.withUnsafeBufferPointer { buckets in
             var index = home(id)
             while true {
-                let key = keys[index]
+                let key = buckets[index].key
                 if key == id { return nil }
                 if Self.isEmptyKey(key) { return index }
                 index = (index &+ 1) & mask
             }
         }
         guard let index = found else { return false }
-        keys[index] = id
-        values[index] = value
+        buckets[index] = Bucket(key: id, value: value)
         count += 1
         return true
     }
@@ -128,40 +129,39 @@ struct MessageIDTable<Value> {
             return value
         }
         guard var hole = bucket(of: id) else { return nil }
-        let removed = values[hole]
-        // Shift back every later entry of the run that may sit at the hole: one whose home is not
-        // cyclically within (hole, index].
-        var index = hole
-        while true {
-            index = (index &+ 1) & mask
-            let key = keys[index]
-            if Self.isEmptyKey(key) { break }
-            let wanted = home(key)
-            let staysPut = hole <= index ? (hole < wanted && wanted <= index) : (hole < wanted || wanted <= index)
-            if staysPut { continue }
-            keys[hole] = key
-            values[hole] = values[index]
-            hole = index
+        let removed = buckets[hole].value
+        let (key0, key1, mask) = (key0, key1, mask)
+        buckets.withUnsafeMutableBufferPointer { buckets in
+            // Shift back every later entry of the run that may sit at the hole: one whose home is not
+            // cyclically within (hole, index].
+            var index = hole
+            while true {
+                index = (index &+ 1) & mask
+                let key = buckets[index].key
+                if Self.isEmptyKey(key) { break }
+                let wanted = Self.home(key, key0, key1, mask)
+                let staysPut = hole <= index ? (hole < wanted && wanted <= index) : (hole < wanted || wanted <= index)
+                if staysPut { continue }
+                buckets.swapAt(hole, index)
+                hole = index
+            }
+            buckets[hole].key = MessageID(high: 0, low: 0)
         }
-        keys[hole] = MessageID(high: 0, low: 0)
-        values[hole] = placeholder
+        buckets[hole].value = placeholder
         count -= 1
         return removed
     }
 
     private mutating func grow() {
-        let buckets = keys.count * 2
-        let mask = buckets - 1
-        var newKeys = Array(repeating: MessageID(high: 0, low: 0), count: buckets)
-        var newValues = Array(repeating: placeholder, count: buckets)
-        for (position, key) in keys.enumerated() where !Self.isEmptyKey(key) {
-            var index = Self.home(key, key0, key1, mask)
-            while !Self.isEmptyKey(newKeys[index]) { index = (index &+ 1) & mask }
-            newKeys[index] = key
-            newValues[index] = values[position]
+        let size = buckets.count * 2
+        let mask = size - 1
+        var grown = Array(repeating: Bucket(key: MessageID(high: 0, low: 0), value: placeholder), count: size)
+        for bucket in buckets where !Self.isEmptyKey(bucket.key) {
+            var index = Self.home(bucket.key, key0, key1, mask)
+            while !Self.isEmptyKey(grown[index].key) { index = (index &+ 1) & mask }
+            grown[index] = bucket
         }
-        keys = newKeys
-        values = newValues
+        buckets = grown
         self.mask = mask
     }
 }
