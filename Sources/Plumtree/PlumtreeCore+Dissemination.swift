@@ -223,14 +223,8 @@ extension PlumtreeCore {
         var start = 0
         while start < queue.count {
             let end = min(queue.count, start + PlumtreeMessage.maxIDsPerIHave)
-            var writer = ByteWriter(prefix: header, capacity: header.count + 2 + (end - start) * 18)
-            writer.u8(PlumtreeMessage.Kind.ihave.rawValue)
-            writer.u8(UInt8(end - start))
-            for announcement in queue[start..<end] {
-                writer.id(announcement.id)
-                writer.u16(announcement.round)
-            }
-            output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+            let bytes = PlumtreeMessage.ihaveEnvelope(header: header, queue[start..<end])
+            output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: bytes.count > config.packetBudget))
             metrics.ihaveSent.increment()
             metrics.ihaveBatchSize.record(end - start)
             start = end
