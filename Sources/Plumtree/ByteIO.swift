@@ -15,28 +15,27 @@ struct ByteWriter {
     @inline(__always)
     mutating func u8(_ value: UInt8) { bytes.append(value) }
 
-    @inline(__always)
-    mutating func u16(_ value: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
+    // Multi-byte fields go in as one bulk append each: appending byte by byte pays a uniqueness and a
+    // capacity check per byte, which made IHave encoding (18 bytes per id) a visible cost of relaying.
 
     @inline(__always)
-    mutating func u32(_ value: UInt32) {
-        u16(UInt16(truncatingIfNeeded: value >> 16))
-        u16(UInt16(truncatingIfNeeded: value))
-    }
+    mutating func u16(_ value: UInt16) { raw(value.bigEndian) }
 
     @inline(__always)
-    mutating func u64(_ value: UInt64) {
-        u32(UInt32(truncatingIfNeeded: value >> 32))
-        u32(UInt32(truncatingIfNeeded: value))
-    }
+    mutating func u32(_ value: UInt32) { raw(value.bigEndian) }
 
     @inline(__always)
-    mutating func id(_ id: MessageID) {
-        u64(id.high)
-        u64(id.low)
+    mutating func u64(_ value: UInt64) { raw(value.bigEndian) }
+
+    @inline(__always)
+    mutating func id(_ id: MessageID) { raw((id.high.bigEndian, id.low.bigEndian)) }
+
+    /// Appends the in-memory bytes of `value` (a big-endian integer or a tuple of them). Typed as
+    /// `UnsafeBufferPointer<UInt8>`, the append takes the contiguous-storage path (one copy); a raw buffer
+    /// would be appended element by element.
+    @inline(__always)
+    private mutating func raw<T>(_ value: T) {
+        withUnsafeBytes(of: value) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// A name as one length byte and its UTF-8 (callers guarantee at most 255 bytes).
@@ -125,11 +124,30 @@ struct ByteReader {
 
 /// The string `bytes` spell in UTF-8, or nil if they are not valid UTF-8.
 ///
-/// Decoding repairs invalid sequences with U+FFFD, so a string whose UTF-8 differs from the input means the
-/// input was invalid. This stays on the standard library's specialised fast path, unlike the generic
+/// ASCII (every byte below 0x80, as node names usually are) is valid as it stands. Otherwise decoding
+/// repairs invalid sequences with U+FFFD, so a string whose UTF-8 differs from the input means the input
+/// was invalid. This stays on the standard library's specialised fast path, unlike the generic
 /// `String(validating:as:)`, which matters on the per-message path (sender and origin names).
 @inline(__always)
 func validUTF8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
     let string = String(decoding: bytes, as: UTF8.self)
+    if isASCII(bytes) { return string }
     return string.utf8.elementsEqual(bytes) ? string : nil
+}
+
+/// Whether every byte is below 0x80, eight bytes at a time.
+@inline(__always)
+func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let raw = UnsafeRawBufferPointer(bytes)
+    var high: UInt64 = 0
+    var offset = 0
+    while offset + 8 <= raw.count {
+        high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+    while offset < raw.count {
+        high |= UInt64(raw[offset])
+        offset += 1
+    }
+    return high & 0x8080_8080_8080_8080 == 0
 }

@@ -10,7 +10,8 @@ struct DeadlineHeap {
 
     var isEmpty: Bool { items.isEmpty }
     var count: Int { items.count }
-    var min: Instant? { items.first?.deadline }
+    /// The earliest deadline, kept in place so that reading it touches no buffer.
+    private(set) var min: Instant?
 
     mutating func push(_ deadline: Instant, _ id: MessageID) {
         items.append((deadline, id))
@@ -21,6 +22,7 @@ struct DeadlineHeap {
             items.swapAt(child, parent)
             child = parent
         }
+        min = items[0].deadline
     }
 
     /// Removes and returns the earliest entry if it is due at `now`.
@@ -41,6 +43,7 @@ struct DeadlineHeap {
                 parent = smallest
             }
         }
+        min = items.first?.deadline
         return first
     }
 }

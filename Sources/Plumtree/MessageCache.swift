@@ -25,11 +25,13 @@ struct MessageCache {
     private var head = 0
     /// Sequence number of `entries[0]`.
     private var baseSequence: UInt64 = 0
-    private var index: [MessageID: UInt64] = [:]
+    private var index: MessageIDTable<UInt64>
 
-    init(capacity: Int, ttl: Duration) {
+    /// - Parameter hashKey: the secret of the id table (see ``MessageIDTable``).
+    init(capacity: Int, ttl: Duration, hashKey: (UInt64, UInt64)) {
         self.capacity = max(1, capacity)
         self.ttl = ttl
+        index = MessageIDTable(placeholder: 0, hashKey: hashKey)
     }
 
     var count: Int { entries.count - head }
@@ -39,13 +41,22 @@ struct MessageCache {
     /// Sequence number of the oldest entry held.
     var startSequence: UInt64 { baseSequence + UInt64(head) }
 
-    var nextExpiry: Instant? { head < entries.count ? entries[head].expiresAt : nil }
+    /// When the oldest entry expires. Kept up to date in place, so that reading it (the driver does after
+    /// every input) touches no buffer.
+    private(set) var nextExpiry: Instant?
 
-    func contains(_ id: MessageID) -> Bool { index[id] != nil }
+    func contains(_ id: MessageID) -> Bool { index.contains(id) }
 
     func get(_ id: MessageID) -> CachedMessage? {
         guard let sequence = index[id] else { return nil }
         return entries[Int(sequence - baseSequence)]
+    }
+
+    /// How `id` reached this node (its round and the peer slot it came from), without copying the entry.
+    func route(of id: MessageID) -> (hops: UInt16, from: Int)? {
+        guard let sequence = index[id] else { return nil }
+        let position = Int(sequence - baseSequence)
+        return (entries[position].hops, entries[position].from)
     }
 
     /// Changes how `id` is recorded to have arrived (tree optimization).
@@ -64,8 +75,10 @@ struct MessageCache {
             removeOldest()
             evicted += 1
         }
-        index[message.id] = endSequence
+        let sequence = endSequence
+        if !index.insert(message.id, sequence) { index.update(message.id) { $0 = sequence } }
         entries.append(message)
+        if nextExpiry == nil { nextExpiry = message.expiresAt }
         return evicted
     }
 
@@ -87,7 +100,7 @@ struct MessageCache {
     }
 
     private mutating func removeOldest() {
-        index[entries[head].id] = nil
+        index.remove(entries[head].id)
         // Release the payload now; the slot itself goes at the next compaction.
         entries[head].payload = []
         entries[head].traceContext = nil
@@ -97,5 +110,6 @@ struct MessageCache {
             baseSequence += UInt64(head)
             head = 0
         }
+        nextExpiry = head < entries.count ? entries[head].expiresAt : nil
     }
 }

@@ -78,6 +78,30 @@ extension PlumtreeMessage {
         writer.bytes.append(contentsOf: payload)
     }
 
+    /// A whole IHave envelope (`header`, then the message) for 1...64 announcements, written straight into
+    /// one exactly sized buffer: IHaves are the most frequent message, and appending their fields one by one
+    /// cost a uniqueness and capacity check per field.
+    static func ihaveEnvelope(header: [UInt8], _ announcements: ArraySlice<Announcement>) -> [UInt8] {
+        let size = header.count + 2 + announcements.count * (MessageID.byteCount + 2)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var offset = header.withUnsafeBytes { header in
+                raw.copyMemory(from: header)
+                return header.count
+            }
+            raw[offset] = Kind.ihave.rawValue
+            raw[offset + 1] = UInt8(truncatingIfNeeded: announcements.count)
+            offset += 2
+            for announcement in announcements {
+                raw.storeBytes(of: announcement.id.high.bigEndian, toByteOffset: offset, as: UInt64.self)
+                raw.storeBytes(of: announcement.id.low.bigEndian, toByteOffset: offset + 8, as: UInt64.self)
+                raw.storeBytes(of: announcement.round.bigEndian, toByteOffset: offset + 16, as: UInt16.self)
+                offset += MessageID.byteCount + 2
+            }
+            initialized = size
+        }
+    }
+
     /// Decodes one message from untrusted bytes (type byte and body, no envelope).
     public init(decoding bytes: some Collection<UInt8>, limits: PlumtreeDecodeLimits = .init()) throws(PlumtreeDecodeError) {
         let result: Result<PlumtreeMessage, PlumtreeDecodeError>? = bytes.withContiguousStorageIfAvailable { buffer in

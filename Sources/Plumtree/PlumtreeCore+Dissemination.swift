@@ -4,7 +4,10 @@ import ProtocolSupport
 
 extension PlumtreeCore {
     mutating func handle(_ message: PlumtreeMessage, from name: String, now: Instant, into output: inout [PlumtreeOutput]) {
-        let slot = slot(for: name, now: now)
+        handle(message, fromSlot: slot(for: name, now: now), now: now, into: &output)
+    }
+
+    mutating func handle(_ message: PlumtreeMessage, fromSlot slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         switch message {
         case .gossip(let gossip):
             onGossip(gossip, from: slot, now: now, into: &output)
@@ -99,7 +102,7 @@ extension PlumtreeCore {
             withdrawAnnouncement(of: announcement.id, to: slot, peerHops: Int(announcement.round) - 1)
             // Tree optimization for announcements that come after the payload (the usual order, since
             // announcements wait for a batch).
-            if let cached = cache.get(announcement.id), cached.from >= 0 {
+            if let cached = cache.route(of: announcement.id), cached.from >= 0 {
                 optimize(id: announcement.id, receivedRound: cached.hops, announcer: slot, announcedRound: announcement.round, parent: cached.from, now: now, into: &output)
             }
             return
@@ -228,14 +231,8 @@ extension PlumtreeCore {
         var start = 0
         while start < queue.count {
             let end = min(queue.count, start + PlumtreeMessage.maxIDsPerIHave)
-            var writer = ByteWriter(prefix: header, capacity: header.count + 2 + (end - start) * 18)
-            writer.u8(PlumtreeMessage.Kind.ihave.rawValue)
-            writer.u8(UInt8(end - start))
-            for announcement in queue[start..<end] {
-                writer.id(announcement.id)
-                writer.u16(announcement.round)
-            }
-            output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+            let bytes = PlumtreeMessage.ihaveEnvelope(header: header, queue[start..<end])
+            output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: bytes.count > config.packetBudget))
             metrics.ihaveSent.increment()
             metrics.ihaveBatchSize.record(end - start)
             start = end

@@ -20,7 +20,7 @@ extension PlumtreeCore {
     public mutating func memberUp(_ name: String, advertisesPlumtree: Bool, now: Instant, into output: inout [PlumtreeOutput]) {
         guard name != localID, !name.isEmpty, name.utf8.count <= PlumtreeMessage.maxNameBytes else { return }
         guard advertisesPlumtree else {
-            if slotByName[name] != nil { memberDown(name, now: now, into: &output) }
+            if slotByName.slot(named: name, in: peers) != nil { memberDown(name, now: now, into: &output) }
             return
         }
         let slot = slot(for: name, now: now)
@@ -48,7 +48,7 @@ extension PlumtreeCore {
     /// Membership reports `name` failed or gone. It leaves the overlay and the lists of announcers, and a
     /// random member takes its place.
     public mutating func memberDown(_ name: String, now: Instant, into output: inout [PlumtreeOutput]) {
-        guard let slot = slotByName[name] else { return }
+        guard let slot = slotByName.slot(named: name, in: peers) else { return }
         if peers[slot].isMember {
             peers[slot].isMember = false
             if let position = members.firstIndex(of: slot) { members.remove(at: position) }
@@ -69,7 +69,7 @@ extension PlumtreeCore {
 
     /// The slot for `name`, created when new.
     mutating func slot(for name: String, now: Instant) -> Int {
-        if let slot = slotByName[name] { return slot }
+        if let slot = slotByName.slot(named: name, in: peers) { return slot }
         let record = PeerRecord(name: name, graftBurst: config.graftBurst, now: now)
         let slot: Int
         if let free = freeSlots.popLast() {
@@ -79,7 +79,7 @@ extension PlumtreeCore {
             peers.append(record)
             slot = peers.count - 1
         }
-        slotByName[name] = slot
+        slotByName.insert(name, slot: slot)
         return slot
     }
 
@@ -89,7 +89,7 @@ extension PlumtreeCore {
         for (id, entry) in missing where entry.announcers.contains(where: { $0.peer == slot }) {
             missing[id]?.announcers.removeAll { $0.peer == slot }
         }
-        slotByName[peers[slot].name] = nil
+        slotByName.remove(peers[slot].name, in: peers)
         peers[slot] = PeerRecord(name: "", graftBurst: 0, now: .zero)
         freeSlots.append(slot)
     }

@@ -29,7 +29,7 @@ public struct PlumtreeCore {
 
     /// Everything known about a peer, by slot; slots of forgotten peers are reused.
     var peers: [PeerRecord] = []
-    var slotByName: [String: Int] = [:]
+    var slotByName: PeerNameIndex
     var freeSlots: [Int] = []
     /// The overlay: eager and lazy neighbours, in the order they took that role.
     var eager: [Int] = []
@@ -90,11 +90,15 @@ public struct PlumtreeCore {
         var nameHash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 { nameHash = (nameHash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         self.random = SeededRandom(seed: seed ^ nameHash)
+        // The hash tables' secrets come from a stream of their own, so that they draw nothing from `random`.
+        var tableKeys = SeededRandom(seed: (seed ^ nameHash) &+ 0x7AB1_E5EE_D0F5_A17E)
+        let idKey = (tableKeys.next(), tableKeys.next())
+        self.slotByName = PeerNameIndex(hashKey: tableKeys.next())
         self.metrics = PlumtreeMetrics(factory: factory)
         self.header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
         self.limits = PlumtreeDecodeLimits(config)
-        self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL)
-        self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.seenTTL)
+        self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL, hashKey: idKey)
+        self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.seenTTL, hashKey: idKey)
         self.nextAntiEntropyAt = now + config.antiEntropyInterval
         self.antiEntropyCurrentInterval = config.antiEntropyInterval
         metrics.cacheCapacity.record(cache.capacity)
@@ -149,6 +153,10 @@ public struct PlumtreeCore {
     ///
     /// - Throws: the reason the bytes were refused; the refusal is already counted and nothing changed.
     public mutating func receive(envelope bytes: [UInt8], now: Instant, into output: inout [PlumtreeOutput]) throws(PlumtreeDecodeError) {
+        if let (slot, message) = decodeFromKnownSender(bytes) {
+            handle(message, fromSlot: slot, now: now, into: &output)
+            return
+        }
         let envelope: PlumtreeEnvelope
         do throws(PlumtreeDecodeError) {
             envelope = try PlumtreeEnvelope(decoding: bytes)
@@ -183,6 +191,23 @@ public struct PlumtreeCore {
             throw error
         }
         handle(message, from: peer, now: now, into: &output)
+    }
+
+    /// The fast path of ``receive(envelope:now:into:)``: the sender's slot and the decoded message when the
+    /// envelope is well formed and names a peer the core knows, else nil (the general path then handles
+    /// the envelope, refusing it with its reason if malformed). The name's bytes equal a stored name, so
+    /// they are valid UTF-8 and not this node's own name: no String is built or validated for them.
+    func decodeFromKnownSender(_ bytes: [UInt8]) -> (slot: Int, message: PlumtreeMessage)? {
+        bytes.withUnsafeBytes { raw in
+            guard raw.count >= 3, raw[0] == PlumtreeEnvelope.marker, raw[1] == PlumtreeEnvelope.version else { return nil }
+            let length = Int(raw[2])
+            guard length > 0, raw.count >= 3 + length,
+                  let slot = slotByName.slot(forUTF8: UnsafeRawBufferPointer(rebasing: raw[3..<3 + length]), in: peers)
+            else { return nil }
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[(3 + length)...]))
+            guard let message = try? PlumtreeMessage.decode(&reader, limits: limits) else { return nil }
+            return (slot, message)
+        }
     }
 
     /// Runs every timer due at `now`: Grafts and their retries, IHave flushes, cache expiry, anti-entropy.

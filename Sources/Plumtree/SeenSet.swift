@@ -7,19 +7,23 @@ import ProtocolSupport
 struct SeenSet {
     let capacity: Int
     let ttl: Duration
-    private var members: Set<MessageID> = []
+    private var members: MessageIDTable<Void>
     private var order: [(id: MessageID, expiresAt: Instant)] = []
     private var head = 0
 
-    init(capacity: Int, ttl: Duration) {
+    /// - Parameter hashKey: the secret of the id table (see ``MessageIDTable``).
+    init(capacity: Int, ttl: Duration, hashKey: (UInt64, UInt64)) {
         self.capacity = max(1, capacity)
         self.ttl = ttl
-        members.reserveCapacity(min(self.capacity, 4_096))
+        // Grown on demand rather than reserved: a node that sees few messages stays small.
+        members = MessageIDTable(placeholder: (), hashKey: hashKey)
     }
 
     var count: Int { members.count }
 
-    var nextExpiry: Instant? { head < order.count ? order[head].expiresAt : nil }
+    /// When the oldest id expires. Kept up to date in place, so that reading it (the driver does after
+    /// every input) touches no buffer.
+    private(set) var nextExpiry: Instant?
 
     @inline(__always)
     func contains(_ id: MessageID) -> Bool { members.contains(id) }
@@ -27,9 +31,10 @@ struct SeenSet {
     /// Records `id`; false when it was already there.
     @discardableResult
     mutating func insert(_ id: MessageID, now: Instant) -> Bool {
-        guard members.insert(id).inserted else { return false }
+        guard members.insert(id, ()) else { return false }
         while members.count > capacity { removeOldest() }
         order.append((id, now + ttl))
+        if nextExpiry == nil { nextExpiry = order[head].expiresAt }
         return true
     }
 
@@ -44,5 +49,6 @@ struct SeenSet {
             order.removeFirst(head)
             head = 0
         }
+        nextExpiry = head < order.count ? order[head].expiresAt : nil
     }
 }

@@ -29,9 +29,31 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The node a name (`node-<index>`) belongs to, if it is one.
     public init?(name: String) {
+        // Fast path for the names the simulator itself makes (every Plumtree send is routed by name).
+        var digits = 0
+        var value = 0
+        var position = 0
+        for byte in name.utf8 {
+            if position < 5 {
+                guard byte == Self.prefix[position] else { return nil }
+            } else if byte >= 0x30, byte <= 0x39, digits < 18 {
+                value = value * 10 + Int(byte - 0x30)
+                digits += 1
+            } else {
+                digits = -1
+                break
+            }
+            position += 1
+        }
+        if digits > 0 {
+            self.index = value
+            return
+        }
         guard name.hasPrefix("node-"), let index = Int(name.dropFirst(5)), index >= 0 else { return nil }
         self.index = index
     }
+
+    private static let prefix: [UInt8] = Array("node-".utf8)
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.index < rhs.index }
     public var description: String { name }

@@ -38,13 +38,15 @@ public final class Simulation<Node: SimulatedNode> {
         var registry: (any SimulatedMetrics)?
     }
 
-    indirect enum Event {
+    /// Only `deferred` (rare: slow nodes) is boxed; every other event is stored inline, so scheduling one
+    /// allocates nothing beyond its bytes.
+    enum Event {
         case datagram(to: Int32, from: Int32, bytes: [UInt8])
         case streamOpen(to: Int32, from: Int32, token: UInt64, bytes: [UInt8], expectsReply: Bool, openerLife: UInt32)
         case streamReply(opener: Int32, from: Int32, token: UInt64, bytes: [UInt8], openerLife: UInt32)
         case streamFail(opener: Int32, to: Int32, token: UInt64, openerLife: UInt32, refused: Bool)
         case timer(node: Int32, life: UInt32)
-        case deferred(node: Int32, life: UInt32, Event)
+        indirect case deferred(node: Int32, life: UInt32, Event)
         case stop(node: Int32, life: UInt32)
         case action(UInt64)
         case scrape
@@ -76,11 +78,15 @@ public final class Simulation<Node: SimulatedNode> {
     public private(set) var eventsProcessed = 0
 
     private let factory: Factory
-    private var slots: [Slot] = []
+    // The engine's own bookkeeping is touched several times per event and never handed to a node or a
+    // scenario closure, so no access to it can overlap another: the runtime's dynamic exclusivity check
+    // (a thread-local access set, updated on every access to a class's stored property) is skipped for it.
+    // `nodeStore` and `io` stay checked: `perform` lends them to caller code.
+    @exclusivity(unchecked) private var slots: [Slot] = []
     private var nodeStore: [Node?] = []
-    private var queue = EventQueue<Event>()
+    @exclusivity(unchecked) private var queue = EventQueue<Event>()
     private var io = NodeIO()
-    private var topology = Topology()
+    @exclusivity(unchecked) private var topology = Topology()
     private var linkOverrides: [UInt64: LinkConditions] = [:]
     private var nodeOverrides: [Int: LinkConditions] = [:]
     private var actions: [UInt64: (Simulation) -> Void] = [:]
@@ -406,11 +412,12 @@ public final class Simulation<Node: SimulatedNode> {
         rearm(index, justFired: false)
     }
 
-    /// The node's next deadline, read in place: going through the array's getter would copy the whole
-    /// node (every core's state) on each of the millions of re-arms of a large run.
+    /// The node's next deadline, read in place: reading `nodeStore[index]?.nextDeadline` as a value
+    /// copies the whole node (retaining every buffer of every core) on each of the millions of re-arms of
+    /// a large run; a mutating access projects the stored node instead.
     @inline(__always)
     private func deadline(of index: Int) -> Instant? {
-        nodeStore.withUnsafeBufferPointer { $0[index]?.nextDeadline }
+        nodeStore[index]?.deadlineInPlace()
     }
 
     private func rearm(_ index: Int, justFired: Bool) {
@@ -551,6 +558,12 @@ public final class Simulation<Node: SimulatedNode> {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+extension SimulatedNode {
+    /// `nextDeadline`, called through a mutating access so that the caller's storage is not copied.
+    @inline(__always)
+    fileprivate mutating func deadlineInPlace() -> Instant? { nextDeadline }
 }
 
 extension SeededRandom {

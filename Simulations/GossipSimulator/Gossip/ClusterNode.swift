@@ -150,11 +150,12 @@ public struct ClusterNode: SimulatedNode {
     }
 
     public var nextDeadline: Instant? {
-        guard let membership else { return plumtree.nextDeadline }
-        var next = membership.nextDeadline
-        if let p = plumtree.nextDeadline, p < next { next = p }
-        if !reconnect.isEmpty, nextReconnect < next { next = nextReconnect }
-        return next
+        // Optional chaining reads the membership core in place; binding it with `guard let` would copy it.
+        guard let next = membership?.nextDeadline else { return plumtree.nextDeadline }
+        var earliest = next
+        if let p = plumtree.nextDeadline, p < earliest { earliest = p }
+        if !reconnect.isEmpty, nextReconnect < earliest { earliest = nextReconnect }
+        return earliest
     }
 
     public mutating func handleTimeout(now: Instant, io: inout NodeIO) {
@@ -180,12 +181,22 @@ public struct ClusterNode: SimulatedNode {
     /// makes Plumtree send, a Plumtree send becomes a membership user message, and so on.
     mutating func flush(now: Instant, io: inout NodeIO) {
         while !plumtreeOut.isEmpty || !membershipOut.isEmpty {
-            let plumtreeBatch = plumtreeOut
-            plumtreeOut.removeAll(keepingCapacity: true)
-            for item in plumtreeBatch { handle(item, now: now, io: &io) }
-            let membershipBatch = membershipOut
-            membershipOut.removeAll(keepingCapacity: true)
-            for item in membershipBatch { handle(item, now: now, io: &io) }
+            // Each batch is moved out rather than copied (a copy would make the core's next append
+            // allocate a fresh buffer), and its buffer comes back afterwards with its capacity.
+            if !plumtreeOut.isEmpty {
+                var batch = plumtreeOut
+                plumtreeOut = []
+                for item in batch { handle(item, now: now, io: &io) }
+                batch.removeAll(keepingCapacity: true)
+                if plumtreeOut.isEmpty { plumtreeOut = batch }
+            }
+            if !membershipOut.isEmpty {
+                var batch = membershipOut
+                membershipOut = []
+                for item in batch { handle(item, now: now, io: &io) }
+                batch.removeAll(keepingCapacity: true)
+                if membershipOut.isEmpty { membershipOut = batch }
+            }
         }
     }
 
