@@ -35,7 +35,12 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var optimizationThreshold: Int = 3
     /// After one optimization swap the node waits this long before the next (default 1 s).
     public var optimizationCooldown: Duration = .seconds(1)
-    /// Whether that tree optimization runs (default true).
+    /// A duplicate does not prune its link at once: the decision waits this long, and the link is pruned
+    /// only if no message with a greater id was first heard of from this long before the duplicate until
+    /// the decision (default 100 ms; zero prunes at once, as in the paper). Broadcasts that overlap in
+    /// flight would otherwise each prune a different link of one cycle and split the tree.
+    public var pruneSettleDelay: Duration = .milliseconds(100)
+    /// Whether the tree optimization runs (default true).
     public var treeOptimization: Bool = true
     /// Whether duplicates prune their sender (default true). False turns Plumtree into flooding over the
     /// overlay: every neighbour is eager and stays so. Only useful as a baseline for measurements.
