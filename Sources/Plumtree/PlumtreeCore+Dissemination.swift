@@ -155,7 +155,9 @@ extension PlumtreeCore {
     ) {
         // Only a lazy announcer replaces a parent that is still eager, and only once per cooldown: swaps
         // decided on different broadcasts in flight at once can each be right for their own tree and still
-        // cut the shared tree together, so the node makes them one at a time.
+        // cut the shared tree together, so the node makes them one at a time, and only when no other
+        // message was heard of lately (with settled prunes): under overlap a long round is mostly a repair
+        // path through a part the tree just lost, and swapping on it adds churn to the split.
         guard config.treeOptimization, config.pruning, announcer != parent,
               Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
               peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt,
