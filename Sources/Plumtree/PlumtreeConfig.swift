@@ -37,9 +37,11 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var optimizationCooldown: Duration = .seconds(1)
     /// A duplicate does not prune its link at once: the decision waits this long, and the link is pruned
     /// only if no message with a greater id was first heard of from this long before the duplicate until
-    /// the decision (default 100 ms; zero prunes at once, as in the paper). Broadcasts that overlap in
-    /// flight would otherwise each prune a different link of one cycle and split the tree.
-    public var pruneSettleDelay: Duration = .milliseconds(100)
+    /// the decision (default 200 ms; zero prunes at once, as in the paper). Broadcasts that overlap in
+    /// flight would otherwise each prune a different link of one cycle and split the tree. It must exceed
+    /// the time a broadcast takes to cross the cluster: 50 ms did nothing where that time was 50 ms.
+    /// The tree optimization also waits until no other message was heard of for this long.
+    public var pruneSettleDelay: Duration = .milliseconds(200)
     /// Whether the tree optimization runs (default true).
     public var treeOptimization: Bool = true
     /// Whether duplicates prune their sender (default true). False turns Plumtree into flooding over the

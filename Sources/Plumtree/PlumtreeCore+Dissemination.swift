@@ -162,7 +162,7 @@ extension PlumtreeCore {
               Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
               peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt,
               config.pruneSettleDelay == .zero
-                || pruneArbiter.alone(id, since: now.advanced(by: .zero - config.pruneSettleDelay * 2))
+                || pruneArbiter.alone(id, since: now.advanced(by: .zero - config.pruneSettleDelay))
         else { return }
         nextOptimizationAt = now + config.optimizationCooldown
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)

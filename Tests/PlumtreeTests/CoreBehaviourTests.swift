@@ -87,7 +87,7 @@ struct CoreBehaviourTests {
     /// with a greater id was heard of meanwhile: then that message's own duplicates decide.
     @Test func duplicatePrunesAfterSettlingUnlessAnOverlappingMessageOutranksIt() {
         let low = MessageID(high: 1, low: 1), high = MessageID(high: 9, low: 9)
-        var h = Self.core(eager: ["a", "b"], lazy: ["c"])
+        var h = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
         h.receive(.gossip(.init(id: low, round: 2, origin: "z", payload: [1])), from: "a")
         _ = h.drainSends()
         h.receive(.gossip(.init(id: low, round: 3, origin: "z", payload: [1])), from: "b")
@@ -99,7 +99,7 @@ struct CoreBehaviourTests {
         #expect(h.drainSends().filter { $0.message == .prune }.map(\.to) == ["b"])
         #expect(h.core.snapshot.eagerPeers == ["a"])
 
-        var o = Self.core(eager: ["a", "b"], lazy: ["c"])
+        var o = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
         o.receive(.gossip(.init(id: low, round: 2, origin: "z", payload: [1])), from: "a")
         o.receive(.gossip(.init(id: low, round: 3, origin: "z", payload: [1])), from: "b")
         o.now = o.now + .milliseconds(40)
@@ -110,7 +110,7 @@ struct CoreBehaviourTests {
         #expect(o.core.snapshot.eagerPeers == ["a", "b"])
 
         // A lower id heard of meanwhile does not stop it.
-        var p = Self.core(eager: ["a", "b"], lazy: ["c"])
+        var p = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
         p.receive(.gossip(.init(id: high, round: 2, origin: "z", payload: [1])), from: "a")
         p.receive(.gossip(.init(id: high, round: 3, origin: "z", payload: [1])), from: "b")
         p.receive(.gossip(.init(id: low, round: 2, origin: "y", payload: [2])), from: "a")
