@@ -82,6 +82,9 @@ public struct PlumtreeConfig: Sendable, Equatable {
         config.graftTimeout = .milliseconds(200)
         config.graftBackoffLimit = .seconds(2)
         config.antiEntropyInterval = .milliseconds(500)
+        // A broadcast crosses a data centre in a few milliseconds; a shorter settling keeps a fresh
+        // cluster's tree converging as fast as the paper's immediate prunes would.
+        config.pruneSettleDelay = .milliseconds(50)
         return config
     }
 
@@ -93,6 +96,8 @@ public struct PlumtreeConfig: Sendable, Equatable {
         config.graftBackoffLimit = .seconds(8)
         config.antiEntropyInterval = .seconds(2)
         config.optimizationThreshold = 4
+        // Crossing the cluster takes several round trips of 100 ms and more; settling must outlast it.
+        config.pruneSettleDelay = .seconds(1)
         return config
     }
 
