@@ -43,12 +43,11 @@ extension PlumtreeCore {
             metrics.duplicate.increment()
             if config.pruning, !gossip.isRepair {
                 adoptSender(slot, as: .lazy, into: &output)
-                demote(slot)
-                send(.prune, to: slot, into: &output)
-                reattachIfIsolated(into: &output)
+                pruneOnDuplicate(of: gossip.id, from: slot, now: now, into: &output)
             }
             return
         }
+        if !gossip.isRepair { pruneArbiter.heard(gossip.id, at: now) }
         counters.delivered += 1
         metrics.delivered.increment()
         metrics.messageSize.record(gossip.payload.count)
@@ -97,6 +96,41 @@ extension PlumtreeCore {
         }
     }
 
+    /// A duplicate came over the eager link to `slot`: the link is redundant for this message's tree.
+    /// With `pruneSettleDelay` zero it is pruned at once (the paper); otherwise the ``PruneArbiter`` decides
+    /// once overlapping broadcasts have had time to show themselves.
+    mutating func pruneOnDuplicate(of id: MessageID, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        guard config.pruneSettleDelay > .zero else {
+            prune(slot, into: &output)
+            return
+        }
+        guard peers[slot].role == .eager else {
+            // The link is lazy on this side already (the sender holds a one-sided eager link, or our
+            // Prune is still on its way): nothing here changes, the sender only learns it.
+            send(.prune, to: slot, into: &output)
+            return
+        }
+        if pruneArbiter.mark(peer: slot, name: peers[slot].name, id: id, now: now, delay: config.pruneSettleDelay) {
+            // The graft timer heap wakes the core; the entry is not a graft timer, so it is skipped there.
+            graftTimers.push(now + config.pruneSettleDelay, id)
+        }
+    }
+
+    /// Decides the duplicates whose settling time is over.
+    mutating func settlePrunes(now: Instant, into output: inout [PlumtreeOutput]) {
+        for (mark, allowed) in pruneArbiter.due(now: now, window: config.pruneSettleDelay) {
+            guard allowed, peers[mark.peer].name == mark.name, peers[mark.peer].role == .eager else { continue }
+            prune(mark.peer, into: &output)
+        }
+    }
+
+    /// Moves an eager neighbour to lazy and tells it so.
+    mutating func prune(_ slot: Int, into output: inout [PlumtreeOutput]) {
+        demote(slot)
+        send(.prune, to: slot, into: &output)
+        reattachIfIsolated(into: &output)
+    }
+
     mutating func onAnnouncement(_ announcement: PlumtreeMessage.Announcement, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         if seen.contains(announcement.id) {
             withdrawAnnouncement(of: announcement.id, to: slot, peerHops: Int(announcement.round) - 1)
@@ -116,6 +150,7 @@ extension PlumtreeCore {
         }
         let deadline = now + config.graftTimeout
         missing[announcement.id] = MissingMessage(announcers: [(slot, announcement.round)], deadline: deadline)
+        pruneArbiter.heard(announcement.id, at: now)
         graftTimers.push(deadline, announcement.id)
         metrics.pendingGrafts.record(missing.count)
     }
@@ -128,10 +163,14 @@ extension PlumtreeCore {
     ) {
         // Only a lazy announcer replaces a parent that is still eager, and only once per cooldown: swaps
         // decided on different broadcasts in flight at once can each be right for their own tree and still
-        // cut the shared tree together, so the node makes them one at a time.
+        // cut the shared tree together, so the node makes them one at a time, and only when no other
+        // message was heard of lately (with settled prunes): under overlap a long round is mostly a repair
+        // path through a part the tree just lost, and swapping on it adds churn to the split.
         guard config.treeOptimization, config.pruning, announcer != parent,
               Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
-              peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt
+              peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt,
+              config.pruneSettleDelay == .zero
+                || pruneArbiter.alone(id, since: now.advanced(by: .zero - config.pruneSettleDelay))
         else { return }
         nextOptimizationAt = now + config.optimizationCooldown
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)

@@ -41,6 +41,7 @@ public struct PlumtreeCore {
     var seen: SeenSet
     var missing: [MessageID: MissingMessage] = [:]
     var graftTimers = DeadlineHeap()
+    var pruneArbiter = PruneArbiter()
 
     /// Announcements queued across all peers, and when they must go out at the latest.
     var ihaveQueued = 0
@@ -138,6 +139,7 @@ public struct PlumtreeCore {
         var id = MessageID(drawingFrom: &random)
         while seen.contains(id) { id = MessageID(drawingFrom: &random) }
         seen.insert(id, now: now)
+        pruneArbiter.heard(id, at: now)
         metrics.broadcast.increment()
         metrics.messageSize.record(payload.count)
         storeInCache(CachedMessage(

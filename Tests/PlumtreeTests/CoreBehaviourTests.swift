@@ -64,7 +64,7 @@ struct CoreBehaviourTests {
     }
 
     @Test func firstCopyIsDeliveredOnceAndADuplicatePrunesItsSender() {
-        var h = Self.core(eager: ["a", "b"], lazy: ["c"])
+        var h = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .zero }
         h.receive(.gossip(.init(id: Self.id, round: 2, origin: "z", traceContext: [9], payload: [7])), from: "a")
         let delivered = h.drainDeliveries()
         #expect(delivered == [DeliveredMessage(id: Self.id, origin: "z", hops: 2, payload: [7], traceContext: [9])])
@@ -81,6 +81,42 @@ struct CoreBehaviourTests {
         #expect(h.metrics.value("plumtree_messages_duplicate_total") == 1)
         #expect(h.metrics.value("plumtree_peer_demotions_total") == 1)
         #expect(h.metrics.recorded("plumtree_message_hops") == [2])
+    }
+
+    /// A duplicate marks its link; the link is pruned once `pruneSettleDelay` has passed, unless a message
+    /// with a greater id was heard of meanwhile: then that message's own duplicates decide.
+    @Test func duplicatePrunesAfterSettlingUnlessAnOverlappingMessageOutranksIt() {
+        let low = MessageID(high: 1, low: 1), high = MessageID(high: 9, low: 9)
+        var h = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
+        h.receive(.gossip(.init(id: low, round: 2, origin: "z", payload: [1])), from: "a")
+        _ = h.drainSends()
+        h.receive(.gossip(.init(id: low, round: 3, origin: "z", payload: [1])), from: "b")
+        #expect(h.drainSends().isEmpty, "no Prune before the settling delay")
+        #expect(h.core.snapshot.eagerPeers == ["a", "b"])
+        h.advance(.milliseconds(99))
+        #expect(!h.drainSends().contains { $0.message == .prune })
+        h.advance(.milliseconds(1))
+        #expect(h.drainSends().filter { $0.message == .prune }.map(\.to) == ["b"])
+        #expect(h.core.snapshot.eagerPeers == ["a"])
+
+        var o = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
+        o.receive(.gossip(.init(id: low, round: 2, origin: "z", payload: [1])), from: "a")
+        o.receive(.gossip(.init(id: low, round: 3, origin: "z", payload: [1])), from: "b")
+        o.now = o.now + .milliseconds(40)
+        o.receive(.ihave([.init(id: high, round: 2)]), from: "c")
+        _ = o.drainSends()
+        o.advance(.milliseconds(100))
+        #expect(!o.drainSends().contains { $0.message == .prune }, "an overlapping message with a greater id outranks it")
+        #expect(o.core.snapshot.eagerPeers == ["a", "b"])
+
+        // A lower id heard of meanwhile does not stop it.
+        var p = Self.core(eager: ["a", "b"], lazy: ["c"]) { $0.pruneSettleDelay = .milliseconds(100) }
+        p.receive(.gossip(.init(id: high, round: 2, origin: "z", payload: [1])), from: "a")
+        p.receive(.gossip(.init(id: high, round: 3, origin: "z", payload: [1])), from: "b")
+        p.receive(.gossip(.init(id: low, round: 2, origin: "y", payload: [2])), from: "a")
+        _ = p.drainSends()
+        p.advance(.milliseconds(100))
+        #expect(p.drainSends().contains { $0.to == "b" && $0.message == .prune })
     }
 
     @Test func pruneDemotesTheSender() {

@@ -53,6 +53,11 @@ final class SimulatedCluster {
     var log: [String]?
     /// Whether every output is folded into `traceHash` (costly; for the determinism test).
     var tracing = false
+    /// Called for every message a node sends (from, to, envelope bytes), after the sender's state changed,
+    /// to instrument a run from outside the cores.
+    var onSend: ((Int, Int, [UInt8]) -> Void)?
+    /// Called after every input a node handled (packet, timer, membership change), with its index.
+    var afterCall: ((Int) -> Void)?
 
     /// Base link latencies are drawn from this range, in milliseconds.
     let latencyRange: ClosedRange<Int64>
@@ -189,6 +194,7 @@ final class SimulatedCluster {
         output.removeAll(keepingCapacity: true)
         body(&nodes[index].core, &output)
         for item in output { route(item, from: index) }
+        afterCall?(index)
         if let deadline = nodes[index].core.nextDeadline {
             let at = max(deadline, now)
             if at != nodes[index].scheduled {
@@ -211,6 +217,7 @@ final class SimulatedCluster {
             let header = 3 + Int(bytes[2])
             let type = bytes[header]
             sentByType[type, default: 0] += 1
+            onSend?(index, target, bytes)
             if type == 3, bytes[header + 1] == 1 { graftsFor[Self.id(in: bytes, at: header + 2), default: 0] += 1 }
             if tracing {
                 mix(UInt64(index) << 32 | UInt64(target) << 8 | UInt64(type) ^ now.nanoseconds)

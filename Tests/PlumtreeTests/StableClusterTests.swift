@@ -40,7 +40,7 @@ struct StableClusterTests {
         let floodRMR = floodIDs.map { baseline.rmr($0.0) }.reduce(0, +) / Double(floodIDs.count)
         let floodLDH = Double(floodIDs.map { baseline.lastDeliveryHop[$0.0] ?? 0 }.reduce(0, +)) / Double(floodIDs.count)
 
-        print("[plumtree] stable n=100 broadcasts=1000: RMR=\(rmr) LDH=\(ldh) grafts=\(grafts) | flood baseline: RMR=\(floodRMR) LDH=\(floodLDH)")
+        print("[plumtree] stable n=100 broadcasts=1000: RMR=\(rmr) LDH=\(ldh) grafts=\(grafts) (for payloads \(cluster.graftsFor.values.reduce(0, +))) prunes=\(cluster.sentByType[4] ?? 0) | flood baseline: RMR=\(floodRMR) LDH=\(floodLDH)")
         #expect(rmr < 0.05)
         #expect(floodRMR > 1, "flooding must be far more redundant than the tree")
     }

@@ -142,6 +142,7 @@ extension GossipNodeConfiguration {
         integer("plumtree.graft_max_retries", "graft retries before giving up", 0...32, \.plumtree.graftMaxRetries),
         duration("plumtree.message_cache_ttl", "how long payloads stay cached", \.plumtree.messageCacheTTL),
         integer("plumtree.message_cache_max_size", "payloads cached at most", 1...10_000_000, \.plumtree.messageCacheMaxSize),
+        duration("plumtree.prune_settle_delay", "how long a duplicate's prune waits for overlapping broadcasts (0: at once)", \.plumtree.pruneSettleDelay),
         integer("plumtree.optimization_threshold", "hop gain that re-grafts the tree", 1...64, \.plumtree.optimizationThreshold),
         flag("plumtree.tree_optimization", "whether the tree optimizes itself", \.plumtree.treeOptimization),
         size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
