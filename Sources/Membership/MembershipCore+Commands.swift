@@ -43,9 +43,13 @@ extension MembershipCore {
 
     /// Sends a user message (memberlist type 8) to the named member.
     ///
-    /// Best effort (`reliable: false`) goes in one UDP packet, with queued gossip in the same compound
-    /// packet when there is room, as long as it fits `udpBufferSize`; otherwise, or when `reliable`, it goes
-    /// over a TCP stream (memberlist `SendReliable`), whose outcome the driver reports like any stream.
+    /// Best effort (`reliable: false`) goes in one UDP packet of its own as long as it fits `udpBufferSize`
+    /// (memberlist `SendBestEffort`); otherwise, or when `reliable`, it goes over a TCP stream (memberlist
+    /// `SendReliable`), whose outcome the driver reports like any stream.
+    ///
+    /// No queued gossip rides along, as in memberlist: each fact is sent `retransmitLimit` times in all,
+    /// and the layer above talks to the same few neighbours over and over, so piggybacking here would spend
+    /// those transmissions on the members that already know and leave others to the next push/pull.
     public mutating func sendUserMessage(
         to name: String, _ bytes: [UInt8], reliable: Bool, now: Instant, into out: inout [MembershipOutput]
     ) throws(MembershipError) {
@@ -53,7 +57,7 @@ extension MembershipCore {
         var packetBudget = config.udpBufferSize - Compound.headerOverhead - Compound.perPartOverhead
         if encryptOutgoing { packetBudget -= Keyring.overhead }
         if !reliable, bytes.count + 1 <= packetBudget {
-            send([MessageType.user.rawValue] + bytes, to: member.address, member: member.name, now: now, into: &out)
+            sendParts([[MessageType.user.rawValue] + bytes], to: member.address, member: member.name, into: &out)
             return
         }
         openStream(.user(bytes), to: member.address, timeout: config.tcpTimeout,

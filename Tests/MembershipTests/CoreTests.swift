@@ -139,6 +139,30 @@ import Testing
         #expect(received.contains { $0.bytes == [4, 5] && $0.reliable && $0.from == "node-0" })
     }
 
+    /// memberlist sends a user message raw (`SendBestEffort`): queued facts ride only on gossip to random
+    /// members and on probes. Piggybacked on user messages, which the layer above sends to the same few
+    /// neighbours again and again, a fact spent its `retransmitLimit` transmissions on members that knew it,
+    /// and a node that joined could stay unknown to another until the next push/pull (seen as 6-20 s
+    /// convergence in 8-node clusters).
+    @Test func userMessagesCarryNoQueuedGossip() throws {
+        var net = SimulatedNetwork(seed: 32, config: ClusterTests.fast)
+        net.addNode()
+        net.addNode()
+        net.join(1, seeds: [0])
+        net.run(for: .seconds(2))
+        var out: [MembershipOutput] = []
+        // A fact waiting to be gossiped: node-0's own metadata update.
+        try net.nodes[0].core.updateMeta([7], now: net.now, into: &out)
+        let queued = net.nodes[0].core.queuedBroadcasts
+        #expect(queued > 0)
+        out.removeAll()
+        try net.nodes[0].core.sendUserMessage(to: "node-1", [1, 2, 3], reliable: false, now: net.now, into: &out)
+        let datagrams = out.compactMap { if case .sendDatagram(_, let bytes) = $0 { return bytes } else { return nil } }
+        try #require(datagrams.count == 1)
+        #expect(try Packet.decode(datagrams[0]) == [.user([1, 2, 3])])
+        #expect(net.nodes[0].core.queuedBroadcasts == queued, "the fact is still waiting for gossip")
+    }
+
     @Test func metricDescriptorsCoverWhatIsRecorded() {
         let names = Set(MembershipCore.descriptors.map(\.name))
         for name in ["memberlist_members", "memberlist_health_score", "memberlist_probe_rtt_seconds",
