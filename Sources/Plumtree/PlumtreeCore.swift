@@ -57,6 +57,8 @@ public struct PlumtreeCore {
     var antiEntropyWanted: [(id: MessageID, until: Instant)] = []
     /// The tree optimization swaps at most one parent per cooldown.
     var nextOptimizationAt = Instant.zero
+    /// The one swap the tree optimization is collecting confirmations for, if any.
+    var optimizationCandidate: OptimizationCandidate?
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
 
