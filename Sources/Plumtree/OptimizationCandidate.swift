@@ -6,6 +6,9 @@ import ProtocolSupport
 /// Slots are reused once a peer is released, so the names are kept to tell a reused slot from the peer
 /// the count is about.
 struct OptimizationCandidate: Equatable {
+    /// Pairs followed at once per node: a neighbour count's worth, so state stays small and bounded.
+    static let maxTracked = 8
+
     var announcer: Int
     var announcerName: String
     var parent: Int

@@ -156,7 +156,7 @@ extension PlumtreeCore {
     }
 
     /// If `announcer` offers a path at least `optimization_threshold` hops shorter than the one the payload
-    /// took through `parent`, on `optimization_confirmations` messages in a row, make the announcer our
+    /// took through `parent`, on `optimization_confirmations` messages, make the announcer our
     /// eager link and prune the parent.
     mutating func optimize(
         id: MessageID, receivedRound: UInt16, announcer: Int, announcedRound: UInt16, parent: Int, now: Instant,
@@ -176,7 +176,7 @@ extension PlumtreeCore {
         // for their own tree and still cut the shared tree together, so the node makes them one at a time.
         guard now >= nextOptimizationAt else { return }
         nextOptimizationAt = now + config.optimizationCooldown
-        optimizationCandidate = nil
+        optimizationCandidates.removeAll()
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)
         output.append(.graft(.sent(id: nil, to: peers[announcer].name, attempt: 1)))
         counters.graftsSent += 1
@@ -196,32 +196,38 @@ extension PlumtreeCore {
     mutating func confirmSwap(id: MessageID, gain: Int, announcer: Int, parent: Int, now: Instant) -> Bool {
         let beaten = gain >= config.optimizationThreshold
         let announcerName = peers[announcer].name, parentName = peers[parent].name
-        if var candidate = optimizationCandidate,
-           candidate.concerns(announcer: announcer, announcerName, parent: parent, parentName),
-           now.duration(since: candidate.lastAt) <= config.messageCacheTTL {
+        optimizationCandidates.removeAll { now.duration(since: $0.lastAt) > config.messageCacheTTL }
+        if let index = optimizationCandidates.firstIndex(where: {
+            $0.concerns(announcer: announcer, announcerName, parent: parent, parentName)
+        }) {
+            var candidate = optimizationCandidates[index]
             guard candidate.lastID != id else { return candidate.confirmations >= config.optimizationConfirmations }
             guard gain > 0 else {
                 // The parent's path was as short or shorter this time: the gain is not structural.
-                optimizationCandidate = nil
+                optimizationCandidates.remove(at: index)
                 return false
             }
             // A gain below the threshold neither confirms nor refutes: measured, resetting on it too lost
-            // most of the optimization's shortening (last delivery hop 11.5 instead of 7.6 at 3 confirmations).
+            // most of the optimization's shortening.
             guard beaten else { return false }
             candidate.confirmations += 1
             candidate.lastID = id
             candidate.lastAt = now
-            optimizationCandidate = candidate
+            optimizationCandidates[index] = candidate
             return candidate.confirmations >= config.optimizationConfirmations
         }
         guard beaten else { return false }
-        // A new pair replaces the old candidate: one candidate per node keeps the state bounded, and the
-        // latest gain is the one most likely to still hold.
+        // A few pairs are followed at once, so that after a change of the overlay, when many pairs show a
+        // gain, each can still gather its confirmations; the one confirmed longest ago makes room.
+        if optimizationCandidates.count >= OptimizationCandidate.maxTracked,
+           let oldest = optimizationCandidates.indices.min(by: { optimizationCandidates[$0].lastAt < optimizationCandidates[$1].lastAt }) {
+            optimizationCandidates.remove(at: oldest)
+        }
         let candidate = OptimizationCandidate(
             announcer: announcer, announcerName: announcerName, parent: parent, parentName: parentName,
             confirmations: 1, lastID: id, lastAt: now
         )
-        optimizationCandidate = candidate
+        optimizationCandidates.append(candidate)
         return candidate.confirmations >= config.optimizationConfirmations
     }
 

@@ -331,7 +331,7 @@ struct CoreBehaviourTests {
         #expect(config.ihaveInterval == .milliseconds(100) && config.ihaveBatchSize == 16)
         #expect(config.graftTimeout == .milliseconds(500) && config.graftMaxRetries == 5)
         #expect(config.messageCacheTTL == .seconds(60) && config.messageCacheMaxSize == 10_000)
-        #expect(config.optimizationThreshold == 3 && config.optimizationConfirmations == 2 && config.maxMessageSize == 65_536)
+        #expect(config.optimizationThreshold == 3 && config.optimizationConfirmations == 3 && config.maxMessageSize == 65_536)
         #expect(PlumtreeConfig.lan.graftTimeout < config.graftTimeout)
         #expect(PlumtreeConfig.wan.graftTimeout > config.graftTimeout)
         #expect(PlumtreeConfig.largeCluster.lazyFanout > config.lazyFanout)
