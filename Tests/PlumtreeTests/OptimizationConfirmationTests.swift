@@ -71,6 +71,31 @@ struct OptimizationConfirmationTests {
         #expect(swap.contains { $0.to == "p" && $0.message == .prune })
     }
 
+    /// Two announcers showing a gain over the same parent in turn each keep their own count: a new pair
+    /// does not evict the one still gathering confirmations.
+    @Test func interleavedPairsKeepTheirOwnCounts() {
+        var config = PlumtreeConfig()
+        config.eagerFanout = 1
+        config.lazyFanout = 2
+        config.antiEntropyInterval = .seconds(3_600)
+        config.optimizationConfirmations = 2
+        var h = CoreHarness(config: config, peers: ["p", "l", "m"])
+        #expect(h.core.snapshot.eagerPeers == ["p"])
+        func compare(_ number: UInt64, announcer: String) -> [(to: String, message: PlumtreeMessage)] {
+            h.advance(.seconds(2))
+            _ = h.drainSends()
+            let id = MessageID(high: 42, low: number)
+            h.receive(.gossip(.init(id: id, round: 6, origin: "z", payload: [1])), from: "p")
+            h.receive(.ihave([.init(id: id, round: 3)]), from: announcer)
+            return h.drainSends().filter { if case .prune = $0.message { true } else { false } }
+        }
+        #expect(compare(1, announcer: "l").isEmpty)
+        #expect(compare(2, announcer: "m").isEmpty)
+        let swap = compare(3, announcer: "l")
+        #expect(swap.contains { $0.to == "p" })
+        #expect(h.core.snapshot.eagerPeers == ["l"])
+    }
+
     @Test func oneConfirmationIsThePapersRule() {
         var h = Self.core(confirmations: 1)
         let swap = Self.compare(&h, 1, round: 6, announced: 3)
