@@ -35,6 +35,13 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var optimizationThreshold: Int = 3
     /// After one optimization swap the node waits this long before the next (default 1 s).
     public var optimizationCooldown: Duration = .seconds(1)
+    /// Messages on which the same announcer must beat the same parent by ``optimizationThreshold`` hops
+    /// before the swap is made (`optimization_confirmations`, default 3; 1 is the paper's rule). A message
+    /// on which that announcer's path is not shorter than the parent's at all starts the count again, and
+    /// a count not extended within ``messageCacheTTL`` is forgotten. With broadcasts from many origins a
+    /// path that is short for one origin is long for the next, so a single message swaps parents back and
+    /// forth without shortening the tree.
+    public var optimizationConfirmations: Int = 3
     /// A duplicate does not prune its link at once: the decision waits this long, and the link is pruned
     /// only if no message with a greater id was first heard of from this long before the duplicate until
     /// the decision (default 200 ms; zero prunes at once, as in the paper). Broadcasts that overlap in

@@ -156,23 +156,27 @@ extension PlumtreeCore {
     }
 
     /// If `announcer` offers a path at least `optimization_threshold` hops shorter than the one the payload
-    /// took through `parent`, make the announcer our eager link and prune the parent.
+    /// took through `parent`, on `optimization_confirmations` messages, make the announcer our
+    /// eager link and prune the parent.
     mutating func optimize(
         id: MessageID, receivedRound: UInt16, announcer: Int, announcedRound: UInt16, parent: Int, now: Instant,
         into output: inout [PlumtreeOutput]
     ) {
-        // Only a lazy announcer replaces a parent that is still eager, and only once per cooldown: swaps
-        // decided on different broadcasts in flight at once can each be right for their own tree and still
-        // cut the shared tree together, so the node makes them one at a time, and only when no other
-        // message was heard of lately (with settled prunes): under overlap a long round is mostly a repair
-        // path through a part the tree just lost, and swapping on it adds churn to the split.
+        // Only a lazy announcer replaces a parent that is still eager, and only when no other message was
+        // heard of lately (with settled prunes): under overlap a long round is mostly a repair path through
+        // a part the tree just lost, and swapping on it adds churn to the split.
         guard config.treeOptimization, config.pruning, announcer != parent,
-              Int(receivedRound) - Int(announcedRound) >= config.optimizationThreshold,
-              peers[announcer].role == .lazy, peers[parent].role == .eager, now >= nextOptimizationAt,
+              peers[announcer].role == .lazy, peers[parent].role == .eager,
               config.pruneSettleDelay == .zero
                 || pruneArbiter.alone(id, since: now.advanced(by: .zero - config.pruneSettleDelay))
         else { return }
+        guard confirmSwap(id: id, gain: Int(receivedRound) - Int(announcedRound), announcer: announcer, parent: parent, now: now)
+        else { return }
+        // One swap per cooldown: swaps decided on different broadcasts in flight at once can each be right
+        // for their own tree and still cut the shared tree together, so the node makes them one at a time.
+        guard now >= nextOptimizationAt else { return }
         nextOptimizationAt = now + config.optimizationCooldown
+        optimizationCandidates.removeAll()
         send(.graft(id: nil, round: announcedRound), to: announcer, into: &output)
         output.append(.graft(.sent(id: nil, to: peers[announcer].name, attempt: 1)))
         counters.graftsSent += 1
@@ -181,6 +185,50 @@ extension PlumtreeCore {
         demote(parent)
         send(.prune, to: parent, into: &output)
         cache.updateRoute(id, hops: announcedRound, from: announcer)
+    }
+
+    /// Counts one message on which `announcer` offered a path `gain` hops shorter than the payload's
+    /// through `parent`. Returns true once the same announcer has beaten the same parent by the threshold
+    /// on `optimization_confirmations` messages without a message in between on which its path was not
+    /// shorter at all. With broadcasts from random origins a path that is short for one origin is long for
+    /// the next: a single message (the paper's rule, `optimization_confirmations` 1) swaps parents back and
+    /// forth, only a repeated gain is a property of the tree.
+    mutating func confirmSwap(id: MessageID, gain: Int, announcer: Int, parent: Int, now: Instant) -> Bool {
+        let beaten = gain >= config.optimizationThreshold
+        let announcerName = peers[announcer].name, parentName = peers[parent].name
+        optimizationCandidates.removeAll { now.duration(since: $0.lastAt) > config.messageCacheTTL }
+        if let index = optimizationCandidates.firstIndex(where: {
+            $0.concerns(announcer: announcer, announcerName, parent: parent, parentName)
+        }) {
+            var candidate = optimizationCandidates[index]
+            guard candidate.lastID != id else { return candidate.confirmations >= config.optimizationConfirmations }
+            guard gain > 0 else {
+                // The parent's path was as short or shorter this time: the gain is not structural.
+                optimizationCandidates.remove(at: index)
+                return false
+            }
+            // A gain below the threshold neither confirms nor refutes: measured, resetting on it too lost
+            // most of the optimization's shortening.
+            guard beaten else { return false }
+            candidate.confirmations += 1
+            candidate.lastID = id
+            candidate.lastAt = now
+            optimizationCandidates[index] = candidate
+            return candidate.confirmations >= config.optimizationConfirmations
+        }
+        guard beaten else { return false }
+        // A few pairs are followed at once, so that after a change of the overlay, when many pairs show a
+        // gain, each can still gather its confirmations; the one confirmed longest ago makes room.
+        if optimizationCandidates.count >= OptimizationCandidate.maxTracked,
+           let oldest = optimizationCandidates.indices.min(by: { optimizationCandidates[$0].lastAt < optimizationCandidates[$1].lastAt }) {
+            optimizationCandidates.remove(at: oldest)
+        }
+        let candidate = OptimizationCandidate(
+            announcer: announcer, announcerName: announcerName, parent: parent, parentName: parentName,
+            confirmations: 1, lastID: id, lastAt: now
+        )
+        optimizationCandidates.append(candidate)
+        return candidate.confirmations >= config.optimizationConfirmations
     }
 
     mutating func onGraft(id: MessageID?, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {

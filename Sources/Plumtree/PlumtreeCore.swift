@@ -57,6 +57,9 @@ public struct PlumtreeCore {
     var antiEntropyWanted: [(id: MessageID, until: Instant)] = []
     /// The tree optimization swaps at most one parent per cooldown.
     var nextOptimizationAt = Instant.zero
+    /// The swaps the tree optimization is collecting confirmations for, at most
+    /// ``OptimizationCandidate/maxTracked``.
+    var optimizationCandidates: [OptimizationCandidate] = []
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
 

@@ -192,7 +192,8 @@ struct CoreBehaviourTests {
     }
 
     @Test func announcementOfAMuchShorterPathGraftsTheAnnouncerAndPrunesTheParent() {
-        var h = Self.core(eager: ["p"], lazy: ["l"])
+        // The paper's rule: one message decides (the default waits for a second, see OptimizationConfirmationTests).
+        var h = Self.core(eager: ["p"], lazy: ["l"]) { $0.optimizationConfirmations = 1 }
         h.receive(.gossip(.init(id: Self.id, round: 6, origin: "z", payload: [1])), from: "p")
         _ = h.drainSends()
         h.receive(.ihave([.init(id: Self.id, round: 4)]), from: "l")
@@ -330,7 +331,7 @@ struct CoreBehaviourTests {
         #expect(config.ihaveInterval == .milliseconds(100) && config.ihaveBatchSize == 16)
         #expect(config.graftTimeout == .milliseconds(500) && config.graftMaxRetries == 5)
         #expect(config.messageCacheTTL == .seconds(60) && config.messageCacheMaxSize == 10_000)
-        #expect(config.optimizationThreshold == 3 && config.maxMessageSize == 65_536)
+        #expect(config.optimizationThreshold == 3 && config.optimizationConfirmations == 3 && config.maxMessageSize == 65_536)
         #expect(PlumtreeConfig.lan.graftTimeout < config.graftTimeout)
         #expect(PlumtreeConfig.wan.graftTimeout > config.graftTimeout)
         #expect(PlumtreeConfig.largeCluster.lazyFanout > config.lazyFanout)

@@ -144,6 +144,7 @@ extension GossipNodeConfiguration {
         integer("plumtree.message_cache_max_size", "payloads cached at most", 1...10_000_000, \.plumtree.messageCacheMaxSize),
         duration("plumtree.prune_settle_delay", "how long a duplicate's prune waits for overlapping broadcasts (0: at once)", \.plumtree.pruneSettleDelay),
         integer("plumtree.optimization_threshold", "hop gain that re-grafts the tree", 1...64, \.plumtree.optimizationThreshold),
+        integer("plumtree.optimization_confirmations", "messages that must show that gain before the tree re-grafts (1: the paper)", 1...64, \.plumtree.optimizationConfirmations),
         flag("plumtree.tree_optimization", "whether the tree optimizes itself", \.plumtree.treeOptimization),
         size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
         duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", \.plumtree.antiEntropyInterval),
