@@ -176,12 +176,15 @@ struct Scale: ParsableCommand {
         bar.finish()
         let m = r.measures
         if json {
-            print("{\"nodes\":\(r.nodes),\"broadcasts\":\(r.broadcasts),\"membership\":\"\(r.membership.rawValue)\",\"seed\":\(r.seed),\"wall_seconds\":\(r.wallSeconds),\"formation_wall_seconds\":\(r.formationWallSeconds),\"virtual_seconds\":\(r.virtualSeconds),\"events\":\(r.events),\"peak_rss_bytes\":\(r.peakResidentBytes),\"bytes_per_node\":\(r.bytesPerNode),\"reliability\":\(m.reliability),\"rmr\":\(m.rmr),\"ldh\":\(m.ldh),\"latency_p50\":\(m.latencyP50),\"latency_p99\":\(m.latencyP99)}")
+            print("{\"nodes\":\(r.nodes),\"broadcasts\":\(r.broadcasts),\"membership\":\"\(r.membership.rawValue)\",\"seed\":\(r.seed),\"wall_seconds\":\(r.wallSeconds),\"formation_wall_seconds\":\(r.formationWallSeconds),\"virtual_seconds\":\(r.virtualSeconds),\"events\":\(r.events),\"peak_rss_bytes\":\(r.peakResidentBytes),\"bytes_per_node\":\(r.bytesPerNode),\"reliability\":\(m.reliability),\"rmr\":\(m.rmr),\"ldh\":\(m.ldh),\"latency_p50\":\(m.latencyP50),\"latency_p99\":\(m.latencyP99),\"messages_per_delivery\":\(m.messagesPerDelivery),\"bytes_per_delivery\":\(m.bytesPerDelivery),\"cpu_microseconds_per_delivery\":\(r.wallSeconds / Double(max(1, m.deliveries)) * 1e6)}")
         } else {
             print(String(format: "scale: %d nodes (%@), %d broadcasts: wall %.1f s (forming %.1f s) for %.0f virtual s, %d events (%.0f/s)",
                          r.nodes, r.membership.rawValue, r.broadcasts, r.wallSeconds, r.formationWallSeconds, r.virtualSeconds, r.events, Double(r.events) / r.wallSeconds))
             print(String(format: "  peak RSS %.1f MiB, %.1f KiB per node; reliability %.4f RMR %.3f LDH %.2f p50 %.1f ms p99 %.1f ms",
                          Double(r.peakResidentBytes) / 1048576, Double(r.bytesPerNode) / 1024, m.reliability, m.rmr, m.ldh, m.latencyP50 * 1000, m.latencyP99 * 1000))
+            // The cost curve of the protocol by cluster size, next to the real cluster's in bench-cluster.
+            print(String(format: "  per delivery: %.2f messages, %.0f bytes on the simulated wire, %.1f µs of simulation wall time",
+                         m.messagesPerDelivery, m.bytesPerDelivery, r.wallSeconds / Double(max(1, m.deliveries)) * 1e6))
         }
     }
 }
