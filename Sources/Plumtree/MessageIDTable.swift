@@ -54,18 +54,26 @@ struct MessageIDTable<Value> {
     @inline(__always)
     private static func isEmptyKey(_ id: MessageID) -> Bool { id.high | id.low == 0 }
 
-    /// The bucket holding `id` (never the zero id), or nil.
+    /// Walks the run from the home of `id` (never the zero id): the bucket holding it, or the empty bucket
+    /// where it would go.
     @inline(__always)
-    private func bucket(of id: MessageID) -> Int? {
+    private func probe(_ id: MessageID) -> (index: Int, found: Bool) {
         buckets.withUnsafeBufferPointer { buckets in
             var index = home(id)
             while true {
                 let key = buckets[index].key
-                if key == id { return index }
-                if Self.isEmptyKey(key) { return nil }
+                if key == id { return (index, true) }
+                if Self.isEmptyKey(key) { return (index, false) }
                 index = (index &+ 1) & mask
             }
         }
+    }
+
+    /// The bucket holding `id` (never the zero id), or nil.
+    @inline(__always)
+    private func bucket(of id: MessageID) -> Int? {
+        let (index, found) = probe(id)
+        return found ? index : nil
     }
 
     func contains(_ id: MessageID) -> Bool {
@@ -104,16 +112,8 @@ struct MessageIDTable<Value> {
         }
         // At most half full: runs stay a few buckets long.
         if (count + 1) * 2 > buckets.count { grow() }
-        let found: Int? = buckets.withUnsafeBufferPointer { buckets in
-            var index = home(id)
-            while true {
-                let key = buckets[index].key
-                if key == id { return nil }
-                if Self.isEmptyKey(key) { return index }
-                index = (index &+ 1) & mask
-            }
-        }
-        guard let index = found else { return false }
+        let (index, found) = probe(id)
+        guard !found else { return false }
         buckets[index] = Bucket(key: id, value: value)
         count += 1
         return true

@@ -110,10 +110,8 @@ extension PlumtreeCore {
             send(.prune, to: slot, into: &output)
             return
         }
-        if pruneArbiter.mark(peer: slot, name: peers[slot].name, id: id, now: now, delay: config.pruneSettleDelay) {
-            // The graft timer heap wakes the core; the entry is not a graft timer, so it is skipped there.
-            graftTimers.push(now + config.pruneSettleDelay, id)
-        }
+        // The core wakes for the decision through `nextDeadline` (the arbiter's earliest pending mark).
+        pruneArbiter.mark(peer: slot, name: peers[slot].name, id: id, now: now, delay: config.pruneSettleDelay)
     }
 
     /// Decides the duplicates whose settling time is over.

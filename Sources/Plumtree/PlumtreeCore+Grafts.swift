@@ -5,7 +5,6 @@ import ProtocolSupport
 
 extension PlumtreeCore {
     mutating func fireGraftTimers(now: Instant, into output: inout [PlumtreeOutput]) {
-        settlePrunes(now: now, into: &output)
         while let (deadline, id) = graftTimers.popDue(now: now) {
             // Timers of messages that arrived meanwhile, or that were rescheduled, are stale.
             guard var entry = missing[id], entry.deadline == deadline else { continue }

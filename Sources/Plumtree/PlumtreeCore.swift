@@ -119,6 +119,7 @@ public struct PlumtreeCore {
         var deadline = nextAntiEntropyAt
         if let at = ihaveFlushAt, at < deadline { deadline = at }
         if let at = graftTimers.min, at < deadline { deadline = at }
+        if let at = pruneArbiter.nextDecision, at < deadline { deadline = at }
         if let at = cache.nextExpiry, at < deadline { deadline = at }
         if let at = seen.nextExpiry, at < deadline { deadline = at }
         return deadline
@@ -215,8 +216,10 @@ public struct PlumtreeCore {
         }
     }
 
-    /// Runs every timer due at `now`: Grafts and their retries, IHave flushes, cache expiry, anti-entropy.
+    /// Runs every timer due at `now`: settled prunes, Grafts and their retries, IHave flushes, cache expiry,
+    /// anti-entropy.
     public mutating func handleTimeout(now: Instant, into output: inout [PlumtreeOutput]) {
+        settlePrunes(now: now, into: &output)
         fireGraftTimers(now: now, into: &output)
         if let at = ihaveFlushAt, at <= now { flushAllAnnouncements(into: &output) }
         if cache.expire(now: now) > 0 { metrics.cacheSize.record(cache.count) }

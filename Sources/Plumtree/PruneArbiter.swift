@@ -21,6 +21,8 @@ struct PruneArbiter {
         var decideAt: Instant
     }
 
+    /// In order of `decideAt`: marks are appended at `now + delay` with one delay per core and time that
+    /// never goes back, and decisions remove a prefix.
     private(set) var pending: [Pending] = []
     /// Messages this node first heard of, a ring of the latest `recentCapacity`.
     private var recent: [(id: MessageID, at: Instant)] = []
@@ -39,16 +41,18 @@ struct PruneArbiter {
         }
     }
 
-    /// Marks the link to `peer` for a decision at `now + delay`; returns false when it was marked already
-    /// (the pending decision then weighs the greater of the two ids).
-    mutating func mark(peer: Int, name: String, id: MessageID, now: Instant, delay: Duration) -> Bool {
+    /// Marks the link to `peer` for a decision at `now + delay`; a link marked already keeps its decision
+    /// time, which then weighs the greater of the two ids.
+    mutating func mark(peer: Int, name: String, id: MessageID, now: Instant, delay: Duration) {
         if let index = pending.firstIndex(where: { $0.peer == peer && $0.name == name }) {
             pending[index].id = max(pending[index].id, id)
-            return false
+            return
         }
         pending.append(Pending(peer: peer, name: name, id: id, duplicateAt: now, decideAt: now + delay))
-        return true
     }
+
+    /// When the earliest pending decision is due, if any.
+    var nextDecision: Instant? { pending.first?.decideAt }
 
     /// Whether no message other than `id` was first heard of since `since`: its tree is the only one
     /// changing, so a decision based on it alone cannot race another.
@@ -58,7 +62,7 @@ struct PruneArbiter {
 
     /// Removes and returns the marks whose decision is due, each with whether its link may be pruned.
     mutating func due(now: Instant, window: Duration) -> [(Pending, prune: Bool)] {
-        guard pending.contains(where: { $0.decideAt <= now }) else { return [] }
+        guard let first = pending.first, first.decideAt <= now else { return [] }
         var decided: [(Pending, prune: Bool)] = []
         pending.removeAll { mark in
             guard mark.decideAt <= now else { return false }
