@@ -11,6 +11,8 @@ struct PeerRecord {
     /// Membership reported it up with the `plumtree` tag (and not down since).
     var isMember = false
     var role = PeerRole.none
+    /// Added to the overlay, and the Neighbor telling it so not sent yet (see `announceNeighbours`).
+    var announcePending = false
     /// Announcements waiting for the next IHave to this peer.
     var queue: [PlumtreeMessage.Announcement] = []
     /// Token bucket for the Grafts this peer may make us answer.

@@ -51,6 +51,8 @@ extension PlumtreeMessage {
             writer.u8(eager ? 1 : 0)
         case .disconnect:
             writer.u8(Kind.disconnect.rawValue)
+        case .neighborAccepted:
+            writer.u8(Kind.neighborAccepted.rawValue)
         case .digest(let ids), .pull(let ids):
             if case .digest = self { writer.u8(Kind.digest.rawValue) } else { writer.u8(Kind.pull.rawValue) }
             writer.u16(UInt16(truncatingIfNeeded: ids.count))
@@ -153,6 +155,8 @@ extension PlumtreeMessage {
             message = .neighbor(eager: flags == 1)
         case .disconnect:
             message = .disconnect
+        case .neighborAccepted:
+            message = .neighborAccepted
         case .digest, .pull:
             let field = kind == .digest ? "digest" : "pull"
             let count = Int(try reader.u16("\(field) count"))

@@ -21,11 +21,14 @@ extension PlumtreeCore {
             demote(slot)
             reattachIfIsolated(into: &output)
         case .neighbor(let eagerRequested):
-            onNeighbor(eager: eagerRequested, from: slot, into: &output)
+            onNeighbor(eager: eagerRequested, from: slot, now: now, into: &output)
+        case .neighborAccepted:
+            // Our Neighbor reached it after our Disconnect did (datagrams reorder): undo the link it made.
+            if peers[slot].role == .none { send(.disconnect, to: slot, into: &output) }
         case .disconnect:
             if peers[slot].role != .none {
                 removeNeighbour(slot)
-                refill(excluding: slot, into: &output)
+                refill(excluding: slot, now: now, into: &output)
             }
         case .digest(let ids):
             onDigest(ids, from: slot, now: now, into: &output)
@@ -249,7 +252,7 @@ extension PlumtreeCore {
         sendPayload(cached, isRepair: false, to: slot, into: &output)
     }
 
-    mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, into output: inout [PlumtreeOutput]) {
+    mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
         let role: PeerRole = (eagerRequested || !config.pruning) ? .eager : .lazy
         switch peers[slot].role {
         case .none:
@@ -257,7 +260,7 @@ extension PlumtreeCore {
                 send(.disconnect, to: slot, into: &output)
                 return
             }
-            addNeighbour(slot, role: role, announce: false, into: &output)
+            addNeighbour(slot, role: role, announcingAt: nil, into: &output)
         case .lazy where role == .eager:
             promote(slot, into: &output)
         default:
@@ -265,6 +268,9 @@ extension PlumtreeCore {
             // two Neighbor messages cross; "eager wins" on both ends keeps the link symmetric.
             break
         }
+        // The sender may have dropped us since (its Disconnect can overtake its Neighbor, and then this
+        // link would exist on our side alone, carrying nothing to us): confirm, so that it can object.
+        send(.neighborAccepted, to: slot, into: &output)
     }
 
     // MARK: - Pushing

@@ -5,12 +5,14 @@ import ProtocolSupport
 // Each node keeps eager_fanout + lazy_fanout neighbours chosen uniformly at random from the members that
 // advertise Plumtree. Membership reports members one by one and in an order the node does not choose, so
 // the choice is a reservoir sample: the k-th member replaces a random neighbour with probability
-// target/k. A Neighbor message makes the relation symmetric (the other side mirrors it, up to a hard cap of
-// twice the target, beyond which it answers Disconnect); a node receiving protocol traffic from a member
-// that is not its neighbour adds it. A neighbour that fails, leaves or disconnects is replaced by a random
-// member that is not a neighbour yet, as an eager one (the paper's NeighborUp), so the tree regrows over it
-// and duplicates prune the excess. Random regular-ish graphs of degree >= 9 stay connected with high
-// probability, and the refill keeps the degree up through churn: HyParView's active view without its
+// target/k. A Neighbor message makes the relation symmetric: the other side mirrors it, up to a hard cap of
+// the target plus eager_fanout, beyond which it answers Disconnect, and confirms with NeighborAccepted, to
+// which a sender that no longer holds the receiver objects with a Disconnect. Neighbor messages go out once
+// a burst of membership reports is over (see announceNeighbours). A node receiving protocol traffic from a
+// member that is not its neighbour adds it. A neighbour that fails, leaves or disconnects is replaced by a
+// random member that is not a neighbour yet, as an eager one (the paper's NeighborUp), so the tree regrows
+// over it and duplicates prune the excess. Random regular-ish graphs of degree >= 9 stay connected with
+// high probability, and the refill keeps the degree up through churn: HyParView's active view without its
 // passive view, since membership already knows every member.
 
 extension PlumtreeCore {
@@ -32,15 +34,14 @@ extension PlumtreeCore {
         let size = eager.count + lazy.count
         if size < config.targetNeighbours {
             let role: PeerRole = (!config.pruning || eager.count < config.eagerFanout) ? .eager : .lazy
-            addNeighbour(slot, role: role, announce: true, into: &output)
+            addNeighbour(slot, role: role, announcingAt: now, into: &output)
         } else if Int(random.next() % UInt64(members.count)) < config.targetNeighbours {
             // Reservoir step: take the newcomer's place for a random current neighbour.
             let all = eager + lazy
             let victim = all[Int(random.next() % UInt64(all.count))]
             let role = peers[victim].role
-            removeNeighbour(victim)
-            send(.disconnect, to: victim, into: &output)
-            addNeighbour(slot, role: role, announce: true, into: &output)
+            if removeNeighbour(victim) { send(.disconnect, to: victim, into: &output) }
+            addNeighbour(slot, role: role, announcingAt: now, into: &output)
             releaseIfUnused(victim)
         }
     }
@@ -60,7 +61,7 @@ extension PlumtreeCore {
         }
         if peers[slot].role != .none {
             removeNeighbour(slot)
-            refill(into: &output)
+            refill(now: now, into: &output)
         }
         releaseIfUnused(slot)
     }
@@ -94,21 +95,51 @@ extension PlumtreeCore {
         freeSlots.append(slot)
     }
 
-    mutating func addNeighbour(_ slot: Int, role: PeerRole, announce: Bool, into output: inout [PlumtreeOutput]) {
+    /// Adds a neighbour. With `announcingAt`, the node chose it and tells it with a Neighbor message at that
+    /// time (see ``announceNeighbours(into:)``); without, the peer chose us and knows already.
+    mutating func addNeighbour(_ slot: Int, role: PeerRole, announcingAt announceAt: Instant?, into output: inout [PlumtreeOutput]) {
         guard peers[slot].role == .none, role != .none else { return }
         peers[slot].role = role
         if role == .eager { eager.append(slot) } else { lazy.append(slot) }
         metrics.peerAdded.increment()
         updateOverlayGauges()
-        if announce { send(.neighbor(eager: role == .eager), to: slot, into: &output) }
+        if let announceAt {
+            peers[slot].announcePending = true
+            pendingAnnouncements.append(slot)
+            if announceNeighboursAt == nil { announceNeighboursAt = announceAt }
+        }
     }
 
-    mutating func removeNeighbour(_ slot: Int) {
+    /// Tells the neighbours chosen since the last round, as they stand now.
+    ///
+    /// Membership reports members in bursts (a push/pull or a start hands over every member at once), and
+    /// the reservoir then passes through neighbours it replaces within the same burst. Telling each at once
+    /// would send a Neighbor and a Disconnect to the same peer in one go: on a fresh cluster every node
+    /// learns members in the same order, so the first few members would each receive a Neighbor and a
+    /// Disconnect from every node, and a datagram network may deliver the pair in either order, leaving a
+    /// link that only the receiver holds. The announcement waits for the burst to end (the driver's next
+    /// timer call) and goes only to the neighbours that are still chosen.
+    mutating func announceNeighbours(into output: inout [PlumtreeOutput]) {
+        announceNeighboursAt = nil
+        let slots = pendingAnnouncements
+        pendingAnnouncements.removeAll(keepingCapacity: true)
+        for slot in slots where peers[slot].announcePending {
+            peers[slot].announcePending = false
+            send(.neighbor(eager: peers[slot].role == .eager), to: slot, into: &output)
+        }
+    }
+
+    /// Removes a neighbour; returns whether the peer knew it was one (it was not still waiting for its
+    /// Neighbor message), and so needs a Disconnect if it is dropped while alive.
+    @discardableResult
+    mutating func removeNeighbour(_ slot: Int) -> Bool {
         switch peers[slot].role {
-        case .none: return
+        case .none: return false
         case .eager: if let position = eager.firstIndex(of: slot) { eager.remove(at: position) }
         case .lazy: if let position = lazy.firstIndex(of: slot) { lazy.remove(at: position) }
         }
+        let known = !peers[slot].announcePending
+        peers[slot].announcePending = false
         peers[slot].role = .none
         if !peers[slot].queue.isEmpty {
             ihaveQueued -= peers[slot].queue.count
@@ -118,6 +149,7 @@ extension PlumtreeCore {
         }
         metrics.peerRemoved.increment()
         updateOverlayGauges()
+        return known
     }
 
     /// Lazy -> eager (or a non-neighbour straight to eager, if there is room; else it is told to drop us).
@@ -168,14 +200,14 @@ extension PlumtreeCore {
             send(.disconnect, to: slot, into: &output)
             return
         }
-        addNeighbour(slot, role: config.pruning ? role : .eager, announce: false, into: &output)
+        addNeighbour(slot, role: config.pruning ? role : .eager, announcingAt: nil, into: &output)
     }
 
     /// Tops the overlay up to its target with random members that are not neighbours yet, as eager peers.
-    mutating func refill(excluding excluded: Int = -1, into output: inout [PlumtreeOutput]) {
+    mutating func refill(excluding excluded: Int = -1, now: Instant, into output: inout [PlumtreeOutput]) {
         while eager.count + lazy.count < config.targetNeighbours {
             guard let slot = randomMember(excludingNeighbours: true, excluding: excluded) else { return }
-            addNeighbour(slot, role: .eager, announce: true, into: &output)
+            addNeighbour(slot, role: .eager, announcingAt: now, into: &output)
         }
     }
 

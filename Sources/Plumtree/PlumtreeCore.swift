@@ -36,6 +36,9 @@ public struct PlumtreeCore {
     var lazy: [Int] = []
     /// Members that advertise Plumtree, in the order membership reported them.
     var members: [Int] = []
+    /// Neighbours added since the last announcement round, and when that round is due.
+    var pendingAnnouncements: [Int] = []
+    var announceNeighboursAt: Instant?
 
     var cache: MessageCache
     var seen: SeenSet
@@ -117,6 +120,7 @@ public struct PlumtreeCore {
     /// When the driver must call ``handleTimeout(now:into:)`` next.
     public var nextDeadline: Instant? {
         var deadline = nextAntiEntropyAt
+        if let at = announceNeighboursAt, at < deadline { deadline = at }
         if let at = ihaveFlushAt, at < deadline { deadline = at }
         if let at = graftTimers.min, at < deadline { deadline = at }
         if let at = pruneArbiter.nextDecision, at < deadline { deadline = at }
@@ -216,9 +220,10 @@ public struct PlumtreeCore {
         }
     }
 
-    /// Runs every timer due at `now`: settled prunes, Grafts and their retries, IHave flushes, cache expiry,
-    /// anti-entropy.
+    /// Runs every timer due at `now`: overlay announcements, settled prunes, Grafts and their retries, IHave
+    /// flushes, cache expiry, anti-entropy.
     public mutating func handleTimeout(now: Instant, into output: inout [PlumtreeOutput]) {
+        if let at = announceNeighboursAt, at <= now { announceNeighbours(into: &output) }
         settlePrunes(now: now, into: &output)
         fireGraftTimers(now: now, into: &output)
         if let at = ihaveFlushAt, at <= now { flushAllAnnouncements(into: &output) }

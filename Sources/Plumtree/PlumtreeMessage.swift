@@ -15,6 +15,9 @@ public enum PlumtreeMessage: Equatable, Sendable {
     case neighbor(eager: Bool)
     /// "I removed you from my overlay"; the receiver does the same.
     case disconnect
+    /// "I hold you as a neighbour now", the answer to a Neighbor. A node that receives it from a peer it
+    /// does not hold answers Disconnect: its Neighbor was overtaken by its own later Disconnect.
+    case neighborAccepted
     /// Anti-entropy: ids of messages the sender holds in its cache.
     case digest([MessageID])
     /// Anti-entropy: ids from a digest the sender is missing; the receiver answers with Gossip.
@@ -30,6 +33,7 @@ public enum PlumtreeMessage: Equatable, Sendable {
     /// Type bytes on the wire.
     enum Kind: UInt8 {
         case gossip = 1, ihave = 2, graft = 3, prune = 4, neighbor = 5, disconnect = 6, digest = 7, pull = 8
+        case neighborAccepted = 9
     }
 
     /// A payload message.

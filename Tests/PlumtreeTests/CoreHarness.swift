@@ -11,6 +11,8 @@ struct CoreHarness {
     init(config: PlumtreeConfig = PlumtreeConfig(), peers: [String] = [], name: String = "me") {
         core = PlumtreeCore(config: config, localID: name, seed: 1, metrics: metrics, now: now)
         for peer in peers { core.memberUp(peer, advertisesPlumtree: true, now: now, into: &output) }
+        // The Neighbor announcements go out on the driver's next timer call.
+        if let deadline = core.nextDeadline, deadline <= now { core.handleTimeout(now: now, into: &output) }
         output.removeAll()
     }
 

@@ -7,7 +7,7 @@ import ProtocolSupport
 /// Links have a fixed base latency per pair (1-10 ms by default, so the fastest path is often not the
 /// shortest) plus up to 0.5 ms of jitter; packets can be lost, nodes can crash, and the cluster can be split in two. The
 /// harness plays membership: every node hears `memberUp` for every other node (each in its own shuffled
-/// order), and failures or partitions are reported after a detection delay. Everything random draws from
+/// order, or all in the same order as nodes that learn the cluster from one push/pull), and failures or partitions are reported after a detection delay. Everything random draws from
 /// one seed, so a run replays exactly.
 final class SimulatedCluster {
     struct Node {
@@ -62,7 +62,10 @@ final class SimulatedCluster {
     /// Base link latencies are drawn from this range, in milliseconds.
     let latencyRange: ClosedRange<Int64>
 
-    init(size: Int, config: PlumtreeConfig, seed: UInt64, lossRate: Double = 0, latencyMilliseconds: ClosedRange<Int64> = 1...10) {
+    init(
+        size: Int, config: PlumtreeConfig, seed: UInt64, lossRate: Double = 0, latencyMilliseconds: ClosedRange<Int64> = 1...10,
+        sameMemberOrder: Bool = false
+    ) {
         random = SeededRandom(seed: seed)
         latencyRange = latencyMilliseconds
         linkSalt = random.next()
@@ -79,7 +82,7 @@ final class SimulatedCluster {
         self.metrics = metrics
         for index in 0..<size {
             var others = Array(0..<size).filter { $0 != index }
-            others.shuffle(using: &random)
+            if !sameMemberOrder { others.shuffle(using: &random) }
             for other in others {
                 let name = nodes[other].name, time = now
                 call(index) { $0.memberUp(name, advertisesPlumtree: true, now: time, into: &$1) }

@@ -16,6 +16,7 @@ struct WireFormatTests {
         .neighbor(eager: true),
         .neighbor(eager: false),
         .disconnect,
+        .neighborAccepted,
         .digest([id, MessageID(high: 1, low: 2)]),
         .pull([id]),
     ]
@@ -57,6 +58,7 @@ struct WireFormatTests {
             ([3, 2, 0, 0], "invalid_flags"),
             ([5, 7], "invalid_flags"),
             ([4, 0], "trailing_bytes"),
+            ([9, 0], "trailing_bytes"),
             ([7, 0xff, 0xff], "invalid_count"),
             ([8, 0, 200] + Array(repeating: 0, count: 16), "truncated"),
             (Array(gossip.dropLast()), "truncated"),
