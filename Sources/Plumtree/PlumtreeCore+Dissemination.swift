@@ -55,7 +55,7 @@ extension PlumtreeCore {
         metrics.delivered.increment()
         metrics.messageSize.record(gossip.payload.count)
         metrics.messageHops.record(Int(gossip.round))
-        if gossip.isRepair { counters.antiEntropyRecovered += 1 }
+        if gossip.isRepair { counters.repairDeliveries += 1 }
 
         let wasMissing = missing.isEmpty ? nil : missing.removeValue(forKey: gossip.id)
         if let wasMissing {
@@ -249,7 +249,12 @@ extension PlumtreeCore {
         let cached = id.flatMap { cache.get($0) }
         output.append(.graft(.received(id: id, from: peers[slot].name, served: cached != nil)))
         guard let cached else { return }
-        sendPayload(cached, isRepair: false, to: slot, into: &output)
+        // The answer is marked repair. The Graft itself mended the tree (both ends are eager now); the
+        // payload is old news everywhere but in the part that lost it, and as it is pushed on there its
+        // duplicates would prune on an old message's account while the messages in flight now prune on
+        // theirs: two trees' prunes on one graph, which cut it again (docs/PROTOCOL.md, "Graft answers are
+        // repair").
+        sendPayload(cached, isRepair: true, to: slot, into: &output)
     }
 
     mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {

@@ -76,7 +76,7 @@ public struct PlumtreeCore {
         var duplicates: UInt64 = 0
         var payloadsReceived: UInt64 = 0
         var refused: UInt64 = 0
-        var antiEntropyRecovered: UInt64 = 0
+        var repairDeliveries: UInt64 = 0
     }
 
     /// Creates a core for `localID`.
@@ -249,7 +249,7 @@ public struct PlumtreeCore {
             duplicates: counters.duplicates,
             payloadsReceived: counters.payloadsReceived,
             refused: counters.refused,
-            antiEntropyRecovered: counters.antiEntropyRecovered
+            repairDeliveries: counters.repairDeliveries
         )
     }
 

@@ -43,7 +43,8 @@ public enum PlumtreeMessage: Equatable, Sendable {
         public var round: UInt16
         /// The node that broadcast it.
         public var origin: String
-        /// Set on payloads sent in answer to an anti-entropy pull: they repair, they do not shape the tree.
+        /// Set on payloads sent in answer to a Graft or an anti-entropy pull, and on their onward copies: they
+        /// repair, they do not shape the tree (no duplicate of one prunes, no receipt of one promotes).
         public var isRepair: Bool
         /// Opaque trace context (e.g. W3C traceparent) the origin attached, if any.
         public var traceContext: [UInt8]?

@@ -91,8 +91,9 @@ public struct PlumtreeSnapshot: Sendable, Equatable {
     public var payloadsReceived: UInt64
     /// Cumulative: messages refused (malformed, from self, over a rate limit).
     public var refused: UInt64
-    /// Cumulative: messages recovered through anti-entropy.
-    public var antiEntropyRecovered: UInt64
+    /// Cumulative: messages delivered over a repair path: an anti-entropy pull, a Graft's answer, or the
+    /// onward push of either (Gossip with the repair flag).
+    public var repairDeliveries: UInt64
 
     public var totalPeers: Int { eagerPeers.count + lazyPeers.count }
 }

@@ -224,7 +224,7 @@ struct AntiEntropyBackoffTests {
         // Offered once 2 s old; every node offers it at least every 8.8 s to one of 19 members.
         let after = try #require(recoveredAfter)
         #expect(after <= .seconds(60))
-        #expect(cluster.nodes[isolated].core.snapshot.antiEntropyRecovered >= 1)
+        #expect(cluster.nodes[isolated].core.snapshot.repairDeliveries >= 1)
         #expect(cluster.deliveredExactlyOnceEverywhere(lost, origin: 0))
         #expect(ids.allSatisfy { cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) })
     }

@@ -21,11 +21,13 @@ private func meanLDH(_ cluster: SimulatedCluster, _ ids: some Collection<(Messag
 struct FaultScenarioTests {
     /// 30% of 100 nodes crash at once: every survivor still delivers every later broadcast (through grafts
     /// until membership reports the failures, then over the regrown tree).
-    @Test func survivorsDeliverEveryBroadcastAfterThirtyPercentCrash() {
-        let cluster = SimulatedCluster(size: 100, config: PlumtreeConfig(), seed: 11)
+    /// Seeds 11 and 51 re-split the regrown tree for 20-24 broadcasts while Graft answers were plain Gossip.
+    @Test(arguments: [UInt64(11), 51])
+    func survivorsDeliverEveryBroadcastAfterThirtyPercentCrash(seed: UInt64) {
+        let cluster = SimulatedCluster(size: 100, config: PlumtreeConfig(), seed: seed)
         cluster.run(for: .seconds(1))
         _ = broadcastSeries(cluster, count: 20, spacing: .milliseconds(300))
-        var random = SeededRandom(seed: 12)
+        var random = SeededRandom(seed: seed + 1)
         let crashed = Array(Array(0..<100).shuffled(using: &random).prefix(30))
         cluster.crash(crashed, detection: .seconds(2))
         let after = broadcastSeries(cluster, count: 80, spacing: .milliseconds(300))
@@ -36,8 +38,10 @@ struct FaultScenarioTests {
         #expect(missed.isEmpty, "\(missed.count) broadcasts missed by some survivor")
         // Repaired: from this broadcast on, every broadcast reached everyone without a single Graft.
         let repairedAt = (after.indices.last(where: { (cluster.graftsFor[after[$0].0] ?? 0) > 0 }) ?? -1) + 1
-        print("[plumtree] crash 30/100: broadcasts until the tree is repaired = \(repairedAt) (one every 300 ms, failure detection after 2 s); later RMR = \(after.suffix(10).map { cluster.rmr($0.0) }.reduce(0, +) / 10)")
-        #expect(repairedAt < after.count, "the last broadcasts must need no graft at all")
+        print("[plumtree] crash 30/100, seed \(seed): broadcasts until the tree is repaired = \(repairedAt) (one every 300 ms, failure detection after 2 s); later RMR = \(after.suffix(10).map { cluster.rmr($0.0) }.reduce(0, +) / 10)")
+        // Failures are reported after 2 s, the 7th broadcast: from then on the refilled overlay must carry
+        // every broadcast within a few more.
+        #expect(repairedAt <= 10, "broadcasts still needed Grafts until the \(repairedAt)th after the crash")
     }
 
     /// A 50/50 partition for 60 s with broadcasts on both sides; after it heals, anti-entropy brings every
@@ -66,8 +70,8 @@ struct FaultScenarioTests {
                 break
             }
         }
-        let recovered = cluster.nodes.map { $0.core.snapshot.antiEntropyRecovered }.reduce(0, +)
-        print("[plumtree] partition 20/20 for 60 s: every node had every message \(healedAfter.map { "\($0)" } ?? "never") after healing; \(recovered) deliveries through anti-entropy")
+        let recovered = cluster.nodes.map { $0.core.snapshot.repairDeliveries }.reduce(0, +)
+        print("[plumtree] partition 20/20 for 60 s: every node had every message \(healedAfter.map { "\($0)" } ?? "never") after healing; \(recovered) deliveries over repair paths (Graft answers, anti-entropy)")
         #expect(healedAfter != nil)
         let later = broadcastSeries(cluster, count: 10, spacing: .milliseconds(300))
         cluster.run(for: .seconds(10))
@@ -86,9 +90,9 @@ struct FaultScenarioTests {
         let grafts = cluster.graftsFor.values.reduce(0, +)
         let successes = snapshots.map(\.graftSuccesses).reduce(0, +)
         let failures = snapshots.map(\.graftFailures).reduce(0, +)
-        let recovered = snapshots.map(\.antiEntropyRecovered).reduce(0, +)
+        let recovered = snapshots.map(\.repairDeliveries).reduce(0, +)
         let deliveries = ids.count * 59
-        print("[plumtree] loss 20%, n=60, 100 broadcasts: reliability \(Double(ids.count - missed.count) / Double(ids.count) * 100)%; grafts for missing payloads \(grafts), graft successes \(successes), failures \(failures), anti-entropy deliveries \(recovered) of \(deliveries)")
+        print("[plumtree] loss 20%, n=60, 100 broadcasts: reliability \(Double(ids.count - missed.count) / Double(ids.count) * 100)%; grafts for missing payloads \(grafts), graft successes \(successes), failures \(failures), deliveries over repair paths (Graft answers, anti-entropy) \(recovered) of \(deliveries)")
         #expect(successes > 0)
     }
 

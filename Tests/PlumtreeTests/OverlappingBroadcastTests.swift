@@ -95,9 +95,10 @@ struct OverlappingBroadcastTests {
         #expect(rmr < 0.1)
     }
 
-    /// The cause, measured: with the paper's rule (a duplicate prunes at once) most prunes that split the eager graph split it only because another link had just
-    /// been pruned for a different message in flight; the settled prunes split it far less often, and the
-    /// redundancy of the same run drops.
+    /// The cause, measured: with the paper's rule (a duplicate prunes at once) prunes decided on different
+    /// messages in flight split the shared eager graph again and again; the settled prunes split it far
+    /// less often, and the redundancy of the same run drops. (Before Graft answers were marked repair,
+    /// most of those splits followed another message's prune within 60 ms; the share is printed.)
     @Test func prunesForDifferentMessagesInFlightSplitTheTree() {
         func run(paper: Bool) -> (rmr: Double, prunes: Int, splits: Int, byRace: Int) {
             var config = PlumtreeConfig()
@@ -113,7 +114,6 @@ struct OverlappingBroadcastTests {
         let paper = run(paper: true)
         let settled = run(paper: false)
         print("[plumtree] overlapping, 250 broadcasts: paper's rules RMR=\(paper.rmr), prunes \(paper.prunes), splitting \(paper.splits), of which by a race \(paper.byRace) | settled prunes RMR=\(settled.rmr), prunes \(settled.prunes), splitting \(settled.splits), of which by a race \(settled.byRace)")
-        #expect(paper.byRace * 2 > paper.splits, "most splits come from prunes for different messages racing")
         #expect(settled.splits * 5 < paper.splits)
         #expect(settled.rmr < paper.rmr / 3)
     }
