@@ -204,16 +204,18 @@ public enum Catalogue {
         check: { _, m in m.reliability < 0.5 ? ["reliability \(m.reliability) below 0.5"] : [] }
     )
 
-    /// The setting of the graft scenarios: a cache that holds half a second of broadcasts, 20 % loss.
+    /// The setting of the graft scenarios: a cache that holds a third of a second of broadcasts, 20 % loss.
     static func configureUnanswerableGrafts(_ options: inout ClusterOptions) {
         options.plumtree.messageCacheMaxSize = 10
     }
 
-    /// From 2 minutes on, 20 % of datagrams are lost, so payloads go missing and nodes graft; at 20
-    /// broadcasts a second a 10-message cache has evicted the payload before the Graft arrives.
+    /// From 2 minutes on, 20 % of datagrams are lost, so payloads go missing and nodes graft; at 30
+    /// broadcasts a second a 10-message cache has evicted the payload before the Graft arrives. (At 20 a
+    /// second, once Graft answers stopped re-splitting the tree, a node now and then gave up on fewer than
+    /// the warning's 5 messages a minute until after the minute the plan expects the warning by.)
     static func unanswerableGrafts(_ s: ScenarioContext) {
         s.at(minutes(2), "20% loss") { cluster in cluster.setConditions(cluster.options.conditions.with(loss: 0.2)) }
-        s.broadcasts(perSecond: 20, from: minutes(1), until: minutes(13.5), size: 64)
+        s.broadcasts(perSecond: 30, from: minutes(1), until: minutes(13.5), size: 64)
         // The cache is full by design, and loss has the effects packet-loss-20 shows.
         for alert in ["PlumtreeCacheHighUtilization", "PlumtreeCachePressure", "PlumtreeElevatedDuplicateRate",
                       "PlumtreeHighDuplicateRate", "MemberlistNodeDegraded", "MemberlistMembersSuspect"] {
@@ -253,8 +255,8 @@ public enum Catalogue {
         configure: { options in configureUnanswerableGrafts(&options) },
         script: { s in
             unanswerableGrafts(s)
-            // Each node gives up on roughly 20 messages a minute: the critical rule's threshold, so it
-            // fires on most nodes, on and off; the warning holds everywhere.
+            // Each node gives up on roughly 34 messages a minute (16 nodes, seeds 1-3): above the critical
+            // rule's 20, which fires on most nodes, on and off; the warning holds everywhere.
             s.plan.tolerate("PlumtreeHighGraftFailures", from: minutes(2), until: minutes(15))
             s.plan.tolerate("PlumtreeGraftFailures", on: s.nodes, from: minutes(2), until: minutes(10))
             s.plan.expect("PlumtreeGraftFailures", on: s.nodes, from: minutes(10), until: minutes(13.5))
