@@ -61,6 +61,9 @@ final class SimulatedCluster {
 
     /// Base link latencies are drawn from this range, in milliseconds.
     let latencyRange: ClosedRange<Int64>
+    let config: PlumtreeConfig
+    /// When each node last started (its first start is the cluster's creation).
+    private(set) var startedAt: [Instant] = []
 
     init(
         size: Int, config: PlumtreeConfig, seed: UInt64, lossRate: Double = 0, latencyMilliseconds: ClosedRange<Int64> = 1...10,
@@ -68,6 +71,7 @@ final class SimulatedCluster {
     ) {
         random = SeededRandom(seed: seed)
         latencyRange = latencyMilliseconds
+        self.config = config
         linkSalt = random.next()
         self.lossRate = lossRate
         var metrics: [CapturingMetrics] = []
@@ -80,6 +84,7 @@ final class SimulatedCluster {
             indexByName[name] = index
         }
         self.metrics = metrics
+        startedAt = Array(repeating: now, count: size)
         for index in 0..<size {
             var others = Array(0..<size).filter { $0 != index }
             if !sameMemberOrder { others.shuffle(using: &random) }
@@ -140,6 +145,20 @@ final class SimulatedCluster {
         for index in crashed { nodes[index].alive = false }
         for observer in nodes.indices where nodes[observer].alive {
             for index in crashed { events.push(now + detection, .memberDown(at: observer, member: index)) }
+        }
+    }
+
+    /// Starts a crashed node again as a fresh process (a new core, nothing remembered). It learns every
+    /// live member at once, as from a join's push/pull; the others hear of it after `detection`.
+    func restart(_ index: Int, detection: Duration) {
+        guard !nodes[index].alive else { return }
+        nodes[index].core = PlumtreeCore(config: config, localID: nodes[index].name, seed: random.next(), metrics: metrics[index], now: now)
+        nodes[index].alive = true
+        nodes[index].scheduled = nil
+        startedAt[index] = now
+        for other in nodes.indices where other != index && nodes[other].alive {
+            events.push(now, .memberUp(at: index, member: other))
+            events.push(now + detection, .memberUp(at: other, member: index))
         }
     }
 
