@@ -63,22 +63,9 @@ struct ChurnTests {
         #expect(missed == 0, "deliveries missing at nodes that were known when the broadcast was made")
         #expect(duplicated == 0)
 
-        var held: [Int: Set<Int>] = [:]
-        for index in cluster.aliveIndices {
-            let snapshot = cluster.nodes[index].core.snapshot
-            held[index] = Set((snapshot.eagerPeers + snapshot.lazyPeers).compactMap { cluster.index(of: $0) })
-        }
-        let oneSided = held.reduce(0) { total, entry in
-            total + entry.value.filter { !(held[$0]?.contains(entry.key) ?? false) }.count
-        }
-        #expect(oneSided == 0, "links held by one end only, or to a crashed node")
-        #expect(held.values.allSatisfy { $0.count >= 9 && $0.count <= 12 }, "degrees \(Set(held.values.map(\.count)).sorted())")
-        let start = cluster.aliveIndices[0]
-        var reached: Set<Int> = [start]
-        var frontier = [start]
-        while let next = frontier.popLast() {
-            for other in held[next] ?? [] where reached.insert(other).inserted { frontier.append(other) }
-        }
-        #expect(reached.count == cluster.aliveIndices.count, "overlay connected")
+        let overlay = cluster.overlay()
+        #expect(SimulatedCluster.oneSidedLinks(overlay) == 0, "links held by one end only, or to a crashed node")
+        #expect(overlay.values.allSatisfy { $0.count >= 9 && $0.count <= 12 }, "degrees \(Set(overlay.values.map(\.count)).sorted())")
+        #expect(SimulatedCluster.isConnected(overlay), "overlay connected")
     }
 }

@@ -82,27 +82,10 @@ import Testing
         let size = 300
         let cluster = SimulatedCluster(size: size, config: .lan, seed: seed, sameMemberOrder: true)
         cluster.run(for: .seconds(2))
-        var held: [Set<String>] = []
-        for node in cluster.nodes {
-            let snapshot = node.core.snapshot
-            held.append(Set(snapshot.eagerPeers + snapshot.lazyPeers))
-        }
-        var oneSided = 0
-        for index in 0..<size {
-            for name in held[index] where !held[cluster.index(of: name)!].contains(cluster.nodes[index].name) { oneSided += 1 }
-        }
-        #expect(oneSided == 0, "links held by one end only")
-        #expect(held.allSatisfy { $0.count >= 9 && $0.count <= 12 }, "degrees \(Set(held.map(\.count)).sorted())")
-
-        var reached: Set<Int> = [0]
-        var frontier = [0]
-        while let next = frontier.popLast() {
-            for name in held[next] {
-                let other = cluster.index(of: name)!
-                if reached.insert(other).inserted { frontier.append(other) }
-            }
-        }
-        #expect(reached.count == size, "overlay connected")
+        let overlay = cluster.overlay()
+        #expect(SimulatedCluster.oneSidedLinks(overlay) == 0, "links held by one end only")
+        #expect(overlay.values.allSatisfy { $0.count >= 9 && $0.count <= 12 }, "degrees \(Set(overlay.values.map(\.count)).sorted())")
+        #expect(SimulatedCluster.isConnected(overlay), "overlay connected")
 
         let neighbors = cluster.sentByType[5] ?? 0
         #expect(neighbors <= 2 * 9 * size, "\(neighbors) Neighbor messages to form the overlay")

@@ -200,6 +200,34 @@ final class SimulatedCluster {
         return Double(payloadReceipts[id] ?? 0) / Double(n - 1) - 1
     }
 
+    /// Every running node's neighbours (eager and lazy), by index.
+    func overlay() -> [Int: Set<Int>] {
+        var held: [Int: Set<Int>] = [:]
+        for index in aliveIndices {
+            let snapshot = nodes[index].core.snapshot
+            held[index] = Set((snapshot.eagerPeers + snapshot.lazyPeers).compactMap { indexByName[$0] })
+        }
+        return held
+    }
+
+    /// Links of `overlay` held by one end only (the other end does not hold it, or is not running).
+    static func oneSidedLinks(_ overlay: [Int: Set<Int>]) -> Int {
+        overlay.reduce(0) { total, entry in
+            total + entry.value.filter { !(overlay[$0]?.contains(entry.key) ?? false) }.count
+        }
+    }
+
+    /// Whether the links of `overlay` reach every node it lists from any one of them.
+    static func isConnected(_ overlay: [Int: Set<Int>]) -> Bool {
+        guard let start = overlay.keys.min() else { return true }
+        var reached: Set<Int> = [start]
+        var frontier = [start]
+        while let next = frontier.popLast() {
+            for other in overlay[next] ?? [] where reached.insert(other).inserted { frontier.append(other) }
+        }
+        return reached.count == overlay.count
+    }
+
     /// Whether every live node except the origin delivered `id` exactly once.
     func deliveredExactlyOnceEverywhere(_ id: MessageID, origin: Int, among indices: [Int]? = nil) -> Bool {
         let counts = deliveries[id] ?? [:]
