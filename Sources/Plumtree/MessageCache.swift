@@ -11,6 +11,10 @@ struct CachedMessage {
     var payload: [UInt8]
     var traceContext: [UInt8]?
     var expiresAt: Instant
+    /// When the message entered the cluster's caches, as far as this copy tells: this node's own receipt
+    /// for a broadcast or a pushed payload, earlier for a repair payload (by the age it came with).
+    /// Anti-entropy offers a message only while it is younger than the cache TTL by this measure.
+    var bornAt: Instant
 }
 
 /// Payloads in arrival order, bounded by a TTL and a capacity; the oldest leaves first either way.

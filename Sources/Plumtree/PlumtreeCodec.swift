@@ -30,7 +30,7 @@ extension PlumtreeMessage {
         case .gossip(let gossip):
             Self.encodeGossip(
                 id: gossip.id, round: gossip.round, origin: gossip.origin, isRepair: gossip.isRepair,
-                traceContext: gossip.traceContext, payload: gossip.payload, into: &writer
+                traceContext: gossip.traceContext, age: gossip.age, payload: gossip.payload, into: &writer
             )
         case .ihave(let announcements):
             writer.u8(Kind.ihave.rawValue)
@@ -61,8 +61,8 @@ extension PlumtreeMessage {
     }
 
     static func encodeGossip(
-        id: MessageID, round: UInt16, origin: String, isRepair: Bool, traceContext: [UInt8]?, payload: [UInt8],
-        into writer: inout ByteWriter
+        id: MessageID, round: UInt16, origin: String, isRepair: Bool, traceContext: [UInt8]?, age: Duration = .zero,
+        payload: [UInt8], into writer: inout ByteWriter
     ) {
         writer.u8(Kind.gossip.rawValue)
         writer.id(id)
@@ -76,6 +76,7 @@ extension PlumtreeMessage {
             writer.u16(UInt16(truncatingIfNeeded: traceContext.count))
             writer.bytes.append(contentsOf: traceContext)
         }
+        if isRepair { writer.u32(PlumtreeMessage.Gossip.wireAge(age)) }
         writer.u32(UInt32(truncatingIfNeeded: payload.count))
         writer.bytes.append(contentsOf: payload)
     }
@@ -188,11 +189,13 @@ extension PlumtreeMessage {
             }
             trace = try reader.take(length, "trace context")
         }
+        let isRepair = flags & GossipFlags.isRepair != 0
+        let age: Duration = isRepair ? .milliseconds(Int64(try reader.u32("gossip age"))) : .zero
         let length = Int(try reader.u32("payload length"))
         guard length <= limits.maxPayloadSize else {
             throw .tooLarge(field: "payload", size: length, limit: limits.maxPayloadSize)
         }
         let payload = try reader.take(length, "payload")
-        return Gossip(id: id, round: round, origin: origin, isRepair: flags & GossipFlags.isRepair != 0, traceContext: trace, payload: payload)
+        return Gossip(id: id, round: round, origin: origin, isRepair: isRepair, traceContext: trace, age: age, payload: payload)
     }
 }

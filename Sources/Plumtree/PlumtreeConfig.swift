@@ -25,8 +25,10 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var messageCacheTTL: Duration = .seconds(60)
     /// Payloads kept at most; the oldest goes first (`message_cache_max_size`, default 10,000).
     public var messageCacheMaxSize: Int = 10_000
-    /// How long a delivered id is remembered so that a late copy is not delivered again. Outlives the cache
-    /// (default 180 s).
+    /// How long a delivered id is remembered so that a late copy is not delivered again (default 180 s). The
+    /// core remembers ids for at least `messageCacheTTL` + 60 s whatever this says: anti-entropy offers a
+    /// message for `messageCacheTTL` after it first entered any cache, and a node that forgot the id before
+    /// that would pull it and deliver it a second time.
     public var seenTTL: Duration = .seconds(180)
     /// Delivered ids remembered at most (default 50,000).
     public var seenMaxSize: Int = 50_000
@@ -130,6 +132,11 @@ public struct PlumtreeConfig: Sendable, Equatable {
         config.optimizationThreshold = 4
         return config
     }
+
+    /// How long the seen-set remembers an id: `seenTTL`, but never less than the cache TTL plus a margin for
+    /// the spread between nodes' first receipts (a tree crosses a cluster in well under a second; Grafts add
+    /// seconds).
+    var effectiveSeenTTL: Duration { max(seenTTL, messageCacheTTL + .seconds(60)) }
 
     /// The overlay's target size: eager plus lazy fanout.
     var targetNeighbours: Int { max(1, eagerFanout + lazyFanout) }

@@ -105,16 +105,22 @@ extension PlumtreeCore {
         if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= end {
             antiEntropyCursor = cache.startSequence
         }
-        let limit = min(config.digestIDs, Int(end - cache.startSequence))
+        // A message is offered only while younger than the cache TTL in the cluster's terms (`bornAt`): a
+        // repaired copy is cached here for a full TTL from its arrival, and offering it that long would
+        // reach nodes whose seen-set forgot it, which would deliver it again.
+        let mature = Int(end - cache.startSequence)
         var ids: [MessageID] = []
-        ids.reserveCapacity(limit)
+        ids.reserveCapacity(min(config.digestIDs, mature))
         var sequence = antiEntropyCursor
-        while ids.count < limit {
+        for _ in 0..<mature where ids.count < config.digestIDs {
             if sequence >= end { sequence = cache.startSequence }
-            if let entry = cache.entry(atSequence: sequence) { ids.append(entry.id) }
+            if let entry = cache.entry(atSequence: sequence), now.duration(since: entry.bornAt) < config.messageCacheTTL {
+                ids.append(entry.id)
+            }
             sequence += 1
         }
         antiEntropyCursor = sequence
+        guard !ids.isEmpty else { return false }
         send(.digest(ids), to: partner, into: &output)
         return true
     }
@@ -138,7 +144,7 @@ extension PlumtreeCore {
             // At least one payload per pull, however large, so that progress is always possible.
             if budget < cached.payload.count, budget < config.antiEntropyPullBytes { break }
             budget -= cached.payload.count
-            sendPayload(cached, isRepair: true, to: slot, into: &output)
+            sendRepair(cached, now: now, to: slot, into: &output)
         }
     }
 }

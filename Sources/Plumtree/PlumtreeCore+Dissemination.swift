@@ -75,7 +75,8 @@ extension PlumtreeCore {
         }
         storeInCache(CachedMessage(
             id: gossip.id, origin: gossip.origin, hops: gossip.round, from: gossip.isRepair ? -1 : slot,
-            payload: gossip.payload, traceContext: gossip.traceContext, expiresAt: now + config.messageCacheTTL
+            payload: gossip.payload, traceContext: gossip.traceContext, expiresAt: now + config.messageCacheTTL,
+            bornAt: now.advanced(by: .zero - gossip.age)
         ))
         output.append(.deliver(DeliveredMessage(
             id: gossip.id, origin: gossip.origin, hops: Int(gossip.round), payload: gossip.payload,
@@ -86,7 +87,7 @@ extension PlumtreeCore {
         // must not prune anything.
         eagerPush(
             id: gossip.id, round: next, origin: gossip.origin, isRepair: gossip.isRepair, traceContext: gossip.traceContext,
-            payload: gossip.payload, except: slot, into: &output
+            age: gossip.age, payload: gossip.payload, except: slot, into: &output
         )
         lazyPush(id: gossip.id, round: next, except: slot, now: now, into: &output)
         for announcer in wasMissing?.announcers ?? [] {
@@ -254,7 +255,7 @@ extension PlumtreeCore {
         // duplicates would prune on an old message's account while the messages in flight now prune on
         // theirs: two trees' prunes on one graph, which cut it again (docs/PROTOCOL.md, "Graft answers are
         // repair").
-        sendPayload(cached, isRepair: true, to: slot, into: &output)
+        sendRepair(cached, now: now, to: slot, into: &output)
     }
 
     mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
@@ -282,13 +283,14 @@ extension PlumtreeCore {
 
     /// Sends the payload to every eager neighbour but `except`, encoding it once for all of them.
     mutating func eagerPush(
-        id: MessageID, round: UInt16, origin: String, isRepair: Bool = false, traceContext: [UInt8]?, payload: [UInt8],
-        except: Int, into output: inout [PlumtreeOutput]
+        id: MessageID, round: UInt16, origin: String, isRepair: Bool = false, traceContext: [UInt8]?, age: Duration = .zero,
+        payload: [UInt8], except: Int, into output: inout [PlumtreeOutput]
     ) {
         guard eager.count > (eager.contains(except) ? 1 : 0) else { return }
-        var writer = ByteWriter(prefix: header, capacity: header.count + 32 + origin.utf8.count + payload.count + (traceContext?.count ?? 0))
+        var writer = ByteWriter(prefix: header, capacity: header.count + 36 + origin.utf8.count + payload.count + (traceContext?.count ?? 0))
         PlumtreeMessage.encodeGossip(
-            id: id, round: round, origin: origin, isRepair: isRepair, traceContext: traceContext, payload: payload, into: &writer
+            id: id, round: round, origin: origin, isRepair: isRepair, traceContext: traceContext, age: age, payload: payload,
+            into: &writer
         )
         let bytes = writer.bytes
         let reliable = bytes.count > config.packetBudget
@@ -346,12 +348,13 @@ extension PlumtreeCore {
         metrics.ihaveQueueSize.record(ihaveQueued)
     }
 
-    /// Sends a cached payload to one peer, one hop further than it reached us.
-    mutating func sendPayload(_ cached: CachedMessage, isRepair: Bool, to slot: Int, into output: inout [PlumtreeOutput]) {
-        var writer = ByteWriter(prefix: header, capacity: header.count + 32 + cached.origin.utf8.count + cached.payload.count)
+    /// Sends a cached payload to one peer as repair (a Graft's or a Pull's answer), one hop further than it
+    /// reached us, with its age in the caches.
+    mutating func sendRepair(_ cached: CachedMessage, now: Instant, to slot: Int, into output: inout [PlumtreeOutput]) {
+        var writer = ByteWriter(prefix: header, capacity: header.count + 36 + cached.origin.utf8.count + cached.payload.count)
         PlumtreeMessage.encodeGossip(
-            id: cached.id, round: cached.hops == .max ? .max : cached.hops + 1, origin: cached.origin, isRepair: isRepair,
-            traceContext: cached.traceContext, payload: cached.payload, into: &writer
+            id: cached.id, round: cached.hops == .max ? .max : cached.hops + 1, origin: cached.origin, isRepair: true,
+            traceContext: cached.traceContext, age: now.duration(since: cached.bornAt), payload: cached.payload, into: &writer
         )
         output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
         metrics.gossipSent.increment()

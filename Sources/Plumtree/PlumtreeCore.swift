@@ -105,7 +105,7 @@ public struct PlumtreeCore {
         self.header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
         self.limits = PlumtreeDecodeLimits(config)
         self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL, hashKey: idKey)
-        self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.seenTTL, hashKey: idKey)
+        self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.effectiveSeenTTL, hashKey: idKey)
         self.nextAntiEntropyAt = now + config.antiEntropyInterval
         self.antiEntropyCurrentInterval = config.antiEntropyInterval
         metrics.cacheCapacity.record(cache.capacity)
@@ -152,7 +152,7 @@ public struct PlumtreeCore {
         metrics.messageSize.record(payload.count)
         storeInCache(CachedMessage(
             id: id, origin: localID, hops: 0, from: -1, payload: payload, traceContext: traceContext,
-            expiresAt: now + config.messageCacheTTL
+            expiresAt: now + config.messageCacheTTL, bornAt: now
         ))
         eagerPush(id: id, round: 1, origin: localID, traceContext: traceContext, payload: payload, except: -1, into: &output)
         lazyPush(id: id, round: 1, except: -1, now: now, into: &output)

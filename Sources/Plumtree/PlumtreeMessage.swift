@@ -48,14 +48,21 @@ public enum PlumtreeMessage: Equatable, Sendable {
         public var isRepair: Bool
         /// Opaque trace context (e.g. W3C traceparent) the origin attached, if any.
         public var traceContext: [UInt8]?
+        /// On a repair payload: how long the message had been in the caches when it was sent (the sender's
+        /// own age of it), whole milliseconds; the receiver's copy is that old already. Zero otherwise.
+        public var age: Duration
         public var payload: [UInt8]
 
-        public init(id: MessageID, round: UInt16, origin: String, isRepair: Bool = false, traceContext: [UInt8]? = nil, payload: [UInt8]) {
+        public init(
+            id: MessageID, round: UInt16, origin: String, isRepair: Bool = false, traceContext: [UInt8]? = nil,
+            age: Duration = .zero, payload: [UInt8]
+        ) {
             self.id = id
             self.round = round
             self.origin = origin
             self.isRepair = isRepair
             self.traceContext = traceContext
+            self.age = isRepair ? age : .zero
             self.payload = payload
         }
     }
@@ -69,6 +76,14 @@ public enum PlumtreeMessage: Equatable, Sendable {
             self.id = id
             self.round = round
         }
+    }
+}
+
+extension PlumtreeMessage.Gossip {
+    /// `age` as the wire carries it: whole milliseconds, at most `UInt32.max` (49 days).
+    static func wireAge(_ age: Duration) -> UInt32 {
+        let milliseconds = age.components.seconds * 1_000 + age.components.attoseconds / 1_000_000_000_000_000
+        return UInt32(clamping: max(0, milliseconds))
     }
 }
 

@@ -223,7 +223,11 @@ struct CoreBehaviourTests {
         #expect(h.core.snapshot.cacheSize == 0)
         h.receive(.gossip(.init(id: Self.id, round: 1, origin: "a", payload: [1])), from: "a")
         #expect(h.drainDeliveries().isEmpty)
+        // The seen-set keeps ids for at least the cache TTL plus 60 s, whatever `seenTTL` says.
         h.advance(.seconds(10))
+        h.receive(.gossip(.init(id: Self.id, round: 1, origin: "a", payload: [1])), from: "a")
+        #expect(h.drainDeliveries().isEmpty, "remembered past the configured 10 s")
+        h.advance(.seconds(50))
         h.receive(.gossip(.init(id: Self.id, round: 1, origin: "a", payload: [1])), from: "a")
         #expect(h.drainDeliveries().count == 1, "once the seen-set forgot it, the id is new again")
     }

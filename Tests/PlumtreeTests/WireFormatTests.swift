@@ -9,6 +9,7 @@ struct WireFormatTests {
     static let samples: [PlumtreeMessage] = [
         .gossip(.init(id: id, round: 3, origin: "node-7", payload: Array("hello".utf8))),
         .gossip(.init(id: id, round: 1, origin: "ñode", isRepair: true, traceContext: [1, 2, 3], payload: [])),
+        .gossip(.init(id: id, round: 2, origin: "n", isRepair: true, age: .milliseconds(86_400_123), payload: [7])),
         .ihave([.init(id: id, round: 2), .init(id: MessageID(high: 9, low: 9), round: 65_535)]),
         .graft(id: id, round: 4),
         .graft(id: nil, round: 0),
@@ -32,6 +33,17 @@ struct WireFormatTests {
         let bytes = PlumtreeMessage.gossip(.init(id: Self.id, round: 3, origin: "ab", traceContext: [0xee], payload: [0x41, 0x42])).encoded()
         let expected: [UInt8] = [1] + Array(1...16) + [0, 3, 0x01, 2, 0x61, 0x62, 0, 1, 0xee, 0, 0, 0, 2, 0x41, 0x42]
         #expect(bytes == expected)
+    }
+
+    @Test func repairGossipCarriesItsAgeInMilliseconds() throws {
+        let bytes = PlumtreeMessage.gossip(.init(id: Self.id, round: 3, origin: "ab", isRepair: true, age: .milliseconds(70_000), payload: [0x41])).encoded()
+        let expected: [UInt8] = [1] + Array(1...16) + [0, 3, 0x02, 2, 0x61, 0x62, 0, 1, 0x11, 0x70, 0, 0, 0, 1, 0x41]
+        #expect(bytes == expected)
+        // A plain Gossip carries no age, and one given is dropped.
+        let plain = PlumtreeMessage.Gossip(id: Self.id, round: 3, origin: "ab", age: .seconds(5), payload: [])
+        #expect(plain.age == .zero)
+        let ancient = PlumtreeMessage.gossip(.init(id: Self.id, round: 3, origin: "ab", isRepair: true, age: .seconds(100 * 86_400), payload: [])).encoded()
+        #expect(Array(ancient[23..<27]) == [0xff, 0xff, 0xff, 0xff], "an age beyond 49 days is clamped")
     }
 
     @Test func envelopeCarriesSenderAndMessage() throws {
