@@ -93,15 +93,26 @@ extension PlumtreeCore {
 
     /// Offers a digest to a random member; returns whether one was sent.
     mutating func startAntiEntropy(now: Instant, into output: inout [PlumtreeOutput]) -> Bool {
-        // Entries arrive in order, so those old enough form a prefix of the cache: find its end by bisection.
+        let end = matureEnd(now: now)
+        guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return false }
+        return offerDigest(to: partner, matureEnd: end, now: now, into: &output)
+    }
+
+    /// The sequence number after the last cached message old enough to offer. Entries arrive in order, so
+    /// those old enough form a prefix of the cache: its end is found by bisection.
+    func matureEnd(now: Instant) -> UInt64 {
         let matureUntil = now + (config.messageCacheTTL - config.antiEntropyMinAge)
         var low = cache.startSequence, high = cache.endSequence
         while low < high {
             let middle = low + (high - low) / 2
             if let entry = cache.entry(atSequence: middle), entry.expiresAt <= matureUntil { low = middle + 1 } else { high = middle }
         }
-        let end = low
-        guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return false }
+        return low
+    }
+
+    /// Offers `partner` the next window of the cache walk (up to `end`); returns whether it held anything.
+    mutating func offerDigest(to partner: Int, matureEnd end: UInt64, now: Instant, into output: inout [PlumtreeOutput]) -> Bool {
+        guard end > cache.startSequence else { return false }
         if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= end {
             antiEntropyCursor = cache.startSequence
         }
@@ -146,5 +157,9 @@ extension PlumtreeCore {
             budget -= cached.payload.count
             sendRepair(cached, now: now, to: slot, into: &output)
         }
+        // The puller lacks what this node holds: the next window goes to it at once rather than to a random
+        // member a round later, so a node far behind is walked through the whole cache in (cache / ids per
+        // digest) round trips. It ends by itself: a window the puller lacks nothing of draws no Pull.
+        _ = offerDigest(to: slot, matureEnd: matureEnd(now: now), now: now, into: &output)
     }
 }
