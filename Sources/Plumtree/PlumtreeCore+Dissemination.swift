@@ -21,7 +21,7 @@ extension PlumtreeCore {
             demote(slot)
             reattachIfIsolated(into: &output)
         case .neighbor(let eagerRequested):
-            onNeighbor(eager: eagerRequested, from: slot, now: now, into: &output)
+            onNeighbor(eager: eagerRequested, from: slot, into: &output)
         case .neighborAccepted:
             // Our Neighbor reached it after our Disconnect did (datagrams reorder): undo the link it made.
             if peers[slot].role == .none { send(.disconnect, to: slot, into: &output) }
@@ -258,7 +258,7 @@ extension PlumtreeCore {
         sendRepair(cached, now: now, to: slot, into: &output)
     }
 
-    mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+    mutating func onNeighbor(eager eagerRequested: Bool, from slot: Int, into output: inout [PlumtreeOutput]) {
         let role: PeerRole = (eagerRequested || !config.pruning) ? .eager : .lazy
         switch peers[slot].role {
         case .none:
