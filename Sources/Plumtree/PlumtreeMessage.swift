@@ -1,3 +1,5 @@
+import ProtocolSupport
+
 /// One Plumtree protocol message, as it travels between two nodes inside a ``PlumtreeEnvelope``.
 ///
 /// Wire format (version 1, all integers big-endian): a type byte, then the body.
@@ -82,8 +84,7 @@ public enum PlumtreeMessage: Equatable, Sendable {
 extension PlumtreeMessage.Gossip {
     /// `age` as the wire carries it: whole milliseconds, at most `UInt32.max` (49 days).
     static func wireAge(_ age: Duration) -> UInt32 {
-        let milliseconds = age.components.seconds * 1_000 + age.components.attoseconds / 1_000_000_000_000_000
-        return UInt32(clamping: max(0, milliseconds))
+        UInt32(clamping: max(0, age.nanosecondsClamped / 1_000_000))
     }
 }
 

@@ -14,12 +14,7 @@ struct CatchUpTests {
         cluster.run(for: .seconds(1))
         let sides = (0..<size).map { $0 % 2 }
         cluster.partition(sides, detection: .seconds(3))
-        var ids: [(MessageID, Int)] = []
-        for index in 0..<1_200 {
-            let origin = index % size
-            ids.append((cluster.broadcast(from: origin), origin))
-            cluster.run(for: .milliseconds(50))
-        }
+        let ids = cluster.broadcastSeries(count: 1_200, spacing: .milliseconds(50), from: Array(0..<size))
         cluster.heal(detection: .seconds(1))
         var completeAfter: Int?
         for second in 1...120 {

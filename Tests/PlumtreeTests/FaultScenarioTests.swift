@@ -2,17 +2,6 @@ import Plumtree
 import ProtocolSupport
 import Testing
 
-/// Broadcasts one message every `spacing` from random live nodes; returns (id, origin) pairs.
-private func broadcastSeries(_ cluster: SimulatedCluster, count: Int, spacing: Duration, from origins: [Int]? = nil) -> [(MessageID, Int)] {
-    var ids: [(MessageID, Int)] = []
-    for index in 0..<count {
-        let origin = origins.map { $0[index % $0.count] } ?? cluster.randomAlive()
-        ids.append((cluster.broadcast(from: origin), origin))
-        cluster.run(for: spacing)
-    }
-    return ids
-}
-
 private func meanLDH(_ cluster: SimulatedCluster, _ ids: some Collection<(MessageID, Int)>) -> Double {
     Double(ids.map { cluster.lastDeliveryHop[$0.0] ?? 0 }.reduce(0, +)) / Double(ids.count)
 }
@@ -26,11 +15,11 @@ struct FaultScenarioTests {
     func survivorsDeliverEveryBroadcastAfterThirtyPercentCrash(seed: UInt64) {
         let cluster = SimulatedCluster(size: 100, config: PlumtreeConfig(), seed: seed)
         cluster.run(for: .seconds(1))
-        _ = broadcastSeries(cluster, count: 20, spacing: .milliseconds(300))
+        _ = cluster.broadcastSeries(count: 20, spacing: .milliseconds(300))
         var random = SeededRandom(seed: seed + 1)
         let crashed = Array(Array(0..<100).shuffled(using: &random).prefix(30))
         cluster.crash(crashed, detection: .seconds(2))
-        let after = broadcastSeries(cluster, count: 80, spacing: .milliseconds(300))
+        let after = cluster.broadcastSeries(count: 80, spacing: .milliseconds(300))
         cluster.run(for: .seconds(20))
         let survivors = cluster.aliveIndices
         #expect(survivors.count == 70)
@@ -52,10 +41,10 @@ struct FaultScenarioTests {
         let size = 40
         let cluster = SimulatedCluster(size: size, config: config, seed: 21)
         cluster.run(for: .seconds(1))
-        let before = broadcastSeries(cluster, count: 10, spacing: .milliseconds(300))
+        let before = cluster.broadcastSeries(count: 10, spacing: .milliseconds(300))
         let sides = (0..<size).map { $0 % 2 }
         cluster.partition(sides, detection: .seconds(3))
-        let during = broadcastSeries(cluster, count: 30, spacing: .seconds(2), from: Array(0..<size))
+        let during = cluster.broadcastSeries(count: 30, spacing: .seconds(2), from: Array(0..<size))
         // During the partition each side has its own messages only.
         let crossed = during.filter { id, origin in
             (cluster.deliveries[id] ?? [:]).keys.contains { sides[$0] != sides[origin] }
@@ -73,7 +62,7 @@ struct FaultScenarioTests {
         let recovered = cluster.nodes.map { $0.core.snapshot.repairDeliveries }.reduce(0, +)
         print("[plumtree] partition 20/20 for 60 s: every node had every message \(healedAfter.map { "\($0)" } ?? "never") after healing; \(recovered) deliveries over repair paths (Graft answers, anti-entropy)")
         #expect(healedAfter != nil)
-        let later = broadcastSeries(cluster, count: 10, spacing: .milliseconds(300))
+        let later = cluster.broadcastSeries(count: 10, spacing: .milliseconds(300))
         cluster.run(for: .seconds(10))
         #expect(later.allSatisfy { cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) }, "the overlay spans both halves again")
     }
@@ -82,7 +71,7 @@ struct FaultScenarioTests {
     @Test func everyMessageArrivesDespiteTwentyPercentLoss() {
         let cluster = SimulatedCluster(size: 60, config: PlumtreeConfig(), seed: 31, lossRate: 0.2)
         cluster.run(for: .seconds(1))
-        let ids = broadcastSeries(cluster, count: 100, spacing: .milliseconds(300))
+        let ids = cluster.broadcastSeries(count: 100, spacing: .milliseconds(300))
         cluster.run(for: .seconds(20))
         let missed = ids.filter { !cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) }
         #expect(missed.isEmpty, "\(missed.count) of \(ids.count) broadcasts missed somewhere")
@@ -103,7 +92,7 @@ struct FaultScenarioTests {
             config.treeOptimization = optimize
             let cluster = SimulatedCluster(size: 60, config: config, seed: 41)
             cluster.run(for: .seconds(1))
-            let ids = broadcastSeries(cluster, count: 150, spacing: .milliseconds(300))
+            let ids = cluster.broadcastSeries(count: 150, spacing: .milliseconds(300))
             cluster.run(for: .seconds(5))
             #expect(ids.allSatisfy { cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) })
             return meanLDH(cluster, ids.suffix(50))
@@ -120,7 +109,7 @@ struct FaultScenarioTests {
             let cluster = SimulatedCluster(size: 30, config: PlumtreeConfig(), seed: seed, lossRate: 0.05)
             cluster.tracing = true
             cluster.run(for: .seconds(1))
-            _ = broadcastSeries(cluster, count: 40, spacing: .milliseconds(50))
+            _ = cluster.broadcastSeries(count: 40, spacing: .milliseconds(50))
             cluster.run(for: .seconds(10))
             return (cluster.traceHash, cluster.sentByType.values.reduce(0, +))
         }

@@ -18,12 +18,7 @@ struct LongCacheTests {
         cluster.run(for: .seconds(1))
         let sides = (0..<size).map { $0 % 2 }
         cluster.partition(sides, detection: .seconds(3))
-        var ids: [(MessageID, Int)] = []
-        for index in 0..<200 {
-            let origin = index % size
-            ids.append((cluster.broadcast(from: origin), origin))
-            cluster.run(for: .milliseconds(500))
-        }
+        let ids = cluster.broadcastSeries(count: 200, spacing: .milliseconds(500), from: Array(0..<size))
         cluster.heal(detection: .seconds(1))
         // Past every copy's cache TTL, and past the seen TTL the configuration asked for. The first messages
         // reach the other side 100 s after they were broadcast: cached there for a full TTL from then, they

@@ -90,12 +90,7 @@ import Testing
         let neighbors = cluster.sentByType[5] ?? 0
         #expect(neighbors <= 2 * 9 * size, "\(neighbors) Neighbor messages to form the overlay")
 
-        var ids: [(MessageID, Int)] = []
-        for _ in 0..<20 {
-            let origin = cluster.randomAlive()
-            ids.append((cluster.broadcast(from: origin), origin))
-            cluster.run(for: .milliseconds(50))
-        }
+        let ids = cluster.broadcastSeries(count: 20, spacing: .milliseconds(50))
         cluster.run(for: .seconds(1))
         let complete = ids.filter { cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) }.count
         #expect(complete == ids.count, "broadcasts right after formation reach every node through the tree")

@@ -113,6 +113,18 @@ final class SimulatedCluster {
         return id
     }
 
+    /// Broadcasts one message every `spacing`, from `origins` in turn or else from random live nodes;
+    /// returns (id, origin) pairs.
+    func broadcastSeries(count: Int, spacing: Duration, from origins: [Int]? = nil) -> [(MessageID, Int)] {
+        var ids: [(MessageID, Int)] = []
+        for index in 0..<count {
+            let origin = origins.map { $0[index % $0.count] } ?? randomAlive()
+            ids.append((broadcast(from: origin), origin))
+            run(for: spacing)
+        }
+        return ids
+    }
+
     /// A random live node.
     func randomAlive() -> Int {
         let alive = aliveIndices

@@ -9,12 +9,7 @@ struct StableClusterTests {
     @Test func everyNodeDeliversEveryMessageOnceWithLowRedundancy() {
         let cluster = SimulatedCluster(size: 100, config: PlumtreeConfig(), seed: 7)
         cluster.run(for: .seconds(1))
-        var ids: [(MessageID, Int)] = []
-        for _ in 0..<1_000 {
-            let origin = cluster.randomAlive()
-            ids.append((cluster.broadcast(from: origin), origin))
-            cluster.run(for: .milliseconds(300))
-        }
+        let ids = cluster.broadcastSeries(count: 1_000, spacing: .milliseconds(300))
         cluster.run(for: .seconds(10))
 
         let undelivered = ids.filter { !cluster.deliveredExactlyOnceEverywhere($0.0, origin: $0.1) }
