@@ -29,7 +29,7 @@ build: deps
 IO_SUITES := GossipRuntimeTests|GossipNodeTests|GossipObservabilityTests
 # Real serf agents and real gossip-node processes: each pass on its own so their timings do not collide.
 PROCESS_SUITES := InteropTests|ProcessTests
-CORE_SUITES := ProtocolSupportTests|MemberlistWireTests|MembershipTests|PlumtreeTests|SimulationTests
+CORE_SUITES := ProtocolSupportTests|MemberlistWireTests|MembershipTests|PlumtreeTests|GossipNodeCoreTests|SimulationTests
 unit: deps
 	@for dir in Tests/*Tests; do target=$$(basename $$dir); \
 	  echo "$(IO_SUITES)|$(PROCESS_SUITES)|$(CORE_SUITES)" | tr '|' '\n' | grep -qx "$$target" || \

@@ -43,16 +43,19 @@ let package = Package(
         .target(name: "Membership", dependencies: ["ProtocolSupport", "MemberlistWire", metrics]),
         // Plumtree (eager/lazy push, IHave/Graft/Prune, optimization), its overlay and anti-entropy, without I/O.
         .target(name: "Plumtree", dependencies: ["ProtocolSupport", metrics]),
+        // One gossip node without I/O: both cores and everything between them (member events, routing,
+        // reconnect). The libuv driver and the simulator both run it.
+        .target(name: "GossipNodeCore", dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", metrics]),
         // Metric catalogue, per-node Prometheus registry, health model, logging setup.
-        .target(name: "GossipObservability", dependencies: ["Plumtree", "Membership", metrics, prometheus, logging]),
+        .target(name: "GossipObservability", dependencies: ["Plumtree", "Membership", "GossipNodeCore", metrics, prometheus, logging]),
         // The libuv driver: event loop thread, UDP, TCP, timers, the admin HTTP server.
         .target(name: "GossipRuntime", dependencies: ["ProtocolSupport", "CLibUV", "CHTTPParser", logging]),
         // The public node type services embed: drives the cores on the runtime.
         .target(
             name: "GossipNode",
             dependencies: [
-                "ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", "GossipRuntime",
-                metrics, prometheus, logging, serviceLifecycle, tracing, yams,
+                "ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipNodeCore", "GossipObservability",
+                "GossipRuntime", metrics, prometheus, logging, serviceLifecycle, tracing, yams,
             ]
         ),
         .executableTarget(name: "gossip-node", dependencies: ["GossipNode", "GossipObservability", argumentParser, yams, logging]),
@@ -60,7 +63,7 @@ let package = Package(
         // The cluster simulator: the same cores in virtual time.
         .target(
             name: "GossipSimulator",
-            dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipObservability", metrics, prometheus],
+            dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipNodeCore", "GossipObservability", metrics, prometheus],
             path: "Simulations/GossipSimulator"
         ),
         .executableTarget(
@@ -92,6 +95,7 @@ let package = Package(
         .testTarget(name: "MemberlistWireTests", dependencies: ["MemberlistWire"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
         .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
+        .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipRuntime", metrics, prometheus, "GossipNode"]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),

@@ -8,7 +8,8 @@ import ServiceLifecycle
 extension GossipNode {
     /// Starts the protocols (and the admin server when configured), then joins the configured seeds.
     /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when seeds were given and none answered; the node
-    ///   keeps running and retries them every `joinRetryInterval`. Binding errors name the address.
+    ///   keeps running and its core retries them, first after `joinRetryInterval`, for as long as it knows
+    ///   no other live member. Binding errors name the address.
     public func start() async throws(GossipNodeError) {
         guard state.advance(from: .created, to: .started) else {
             throw state.current == .stopped ? .stopped : .alreadyStarted
@@ -20,27 +21,7 @@ extension GossipNode {
         let bound = try await boundAddress
         logger.info("node started", metadata: ["bind": "\(bound)", "admin": "\(adminAddress.map(\.description) ?? "none")"])
         if !configuration.seeds.isEmpty {
-            do {
-                _ = try await join(configuration.seeds)
-            } catch {
-                if let interval = configuration.joinRetryInterval { retryJoin(every: interval) }
-                throw error
-            }
-        }
-    }
-
-    /// Tries the configured seeds again every `interval` until one answers or the node stops.
-    private func retryJoin(every interval: Duration) {
-        let seeds = configuration.seeds
-        Task { [self] in
-            while state.current == .started {
-                try? await Task.sleep(for: interval)
-                guard state.current == .started else { return }
-                if let joined = try? await join(seeds), joined > 0 {
-                    logger.info("joined after retrying", metadata: ["seeds": "\(seeds.map(\.description))"])
-                    return
-                }
-            }
+            _ = try await join(configuration.seeds)
         }
     }
 
@@ -79,7 +60,7 @@ extension GossipNode {
 
     /// Every member this node knows, itself included, sorted by name.
     public func members() async throws(GossipNodeError) -> [MemberInfo] {
-        try await onLoop { engine in engine.membership.members.map(MemberInfo.init).sorted { $0.name < $1.name } }
+        try await onLoop { engine in engine.core.members.map(MemberInfo.init).sorted { $0.name < $1.name } }
     }
 
     /// The node's health report now (what /health serves).
@@ -89,7 +70,7 @@ extension GossipNode {
 
     /// The Plumtree overlay as this node sees it: eager and lazy neighbours, cache and graft figures.
     public func plumtreeSnapshot() async throws(GossipNodeError) -> PlumtreeSnapshot {
-        try await onLoop { engine in engine.plumtree.snapshot }
+        try await onLoop { engine in engine.core.plumtreeSnapshot }
     }
 
     /// Announces new tags (a new incarnation of this node's alive message). The `plumtree` tag is kept.

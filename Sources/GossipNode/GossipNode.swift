@@ -3,6 +3,7 @@ import GossipObservability
 import GossipRuntime
 import Logging
 import Membership
+import GossipNodeCore
 import Plumtree
 import ProtocolSupport
 import ServiceLifecycle
@@ -58,7 +59,7 @@ public final class GossipNode: Sendable, Service {
         self.logger = logger
         let nodeMetrics: NodeMetrics? =
             configuration.metricsFactory == nil
-            ? NodeMetrics(descriptors: PlumtreeCore.descriptors + MembershipCore.descriptors) : nil
+            ? NodeMetrics(descriptors: NodeCore.descriptors) : nil
         self.metrics = nodeMetrics
         let factory: any MetricsFactory = configuration.metricsFactory ?? nodeMetrics!
         let tracing = NodeTracing(configured: configuration.tracer, contextLimit: configuration.plumtree.maxTraceContextSize)

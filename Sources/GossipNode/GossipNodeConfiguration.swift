@@ -2,6 +2,7 @@ import CoreMetrics
 import GossipObservability
 import Logging
 import Membership
+import GossipNodeCore
 import Plumtree
 import ProtocolSupport
 import Tracing
@@ -65,9 +66,17 @@ public struct GossipNodeConfiguration: Sendable {
     public var minimumPeers = 2
     /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
     public var deliveryBufferLimit = 10_000
-    /// When no seed answered at start, the node keeps trying them this often until one does (serf's
-    /// retry-join), so nodes started together find each other; nil tries once.
+    /// While the node knows no other live member (no seed answered at start, or every member it knew
+    /// failed), it tries the seeds again, first after this long, then backing off to `reconnectInterval`
+    /// (serf's retry-join), so nodes started together find each other; nil tries once.
     public var joinRetryInterval: Duration? = .seconds(2)
+    /// The longest wait between two attempts to reach a failed member again (serf's `reconnect_interval`).
+    /// The first attempt comes 2 s after the failure and the wait doubles up to this, so that the two sides
+    /// of a healed partition find each other again. At most one attempt is in flight at a time.
+    public var reconnectInterval: Duration = .seconds(30)
+    /// How long a failed member is tried again before it is given up (serf's `reconnect_timeout`);
+    /// zero turns reconnecting off, as memberlist alone behaves.
+    public var reconnectTimeout: Duration = .seconds(24 * 3600)
     /// How long a graceful leave waits for its announcement to spread before the node stops.
     public var leaveTimeout: Duration = .seconds(5)
     /// How the node's own log lines are written.
@@ -91,5 +100,16 @@ public struct GossipNodeConfiguration: Sendable {
         self.profile = profile
         self.membership = profile.membership
         self.plumtree = profile.plumtree
+    }
+
+    /// The node core's configuration, announcing the node at `advertise`.
+    func nodeCoreConfig(advertise: SocketAddress) -> NodeCoreConfig {
+        var reconnect = ReconnectConfig()
+        reconnect.interval = reconnectInterval
+        reconnect.timeout = reconnectTimeout
+        reconnect.firstRetry = min(joinRetryInterval ?? .seconds(2), reconnectInterval)
+        reconnect.retrySeeds = joinRetryInterval != nil
+        return NodeCoreConfig(name: name, membershipSource: .swim(advertise: advertise), membership: membership,
+                              plumtree: plumtree, reconnect: reconnect, tags: tags, encryptionKeys: encryptionKeys)
     }
 }

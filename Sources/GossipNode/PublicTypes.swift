@@ -1,5 +1,6 @@
-import Membership
 import MemberlistWire
+import Membership
+import GossipNodeCore
 import Plumtree
 import ProtocolSupport
 
@@ -73,10 +74,7 @@ public struct MembershipChange: Sendable, Equatable {
 }
 
 /// The serf tag by which Plumtree nodes recognise each other: its value is the Plumtree protocol version.
-public enum PlumtreeTag {
-    public static let key = "plumtree"
-    public static let value = "1"
-}
+public typealias PlumtreeTag = GossipNodeCore.PlumtreeTag
 
 extension MembershipChange {
     init(_ event: MemberEvent) {

@@ -71,10 +71,10 @@ extension MembershipCore {
     ) {
         guard let purpose = pendingStreams.removeValue(forKey: id) else { return }
         var reply: StreamMessage?
-        var failure: String?
+        var failure: JoinFailure?
         switch result {
         case .failed(let why):
-            failure = "stream \(why)"
+            failure = .unreachable(why)
         case .reply(let bytes):
             // A reliable user message has no reply: nothing was received.
             if case .userMessage = purpose { return }
@@ -83,7 +83,7 @@ extension MembershipCore {
                 reply = try decodeStream(bytes)
             } catch {
                 refuse(error, from: purpose.address(in: table), into: &out)
-                failure = error.description
+                failure = .invalidReply(error.description)
             }
         }
         switch purpose {
@@ -91,15 +91,15 @@ extension MembershipCore {
             switch reply {
             case .pushPull(let remote)?:
                 let problem = mergeRemoteState(remote, source: seed, now: now, into: &out)
-                if join { out.append(.joinCompleted(seed: seed, error: problem)) }
+                if join { out.append(.joinCompleted(seed: seed, failure: problem.map(JoinFailure.incompatible))) }
             case .errResp(let error)?:
                 refuse(.remoteError, from: seed, "push/pull answered: \(error.error)", into: &out)
-                if join { out.append(.joinCompleted(seed: seed, error: "remote error: \(error.error)")) }
+                if join { out.append(.joinCompleted(seed: seed, failure: .remoteError(error.error))) }
             case .some:
                 refuse(.unexpectedType, from: seed, "push/pull answered with another message", into: &out)
-                if join { out.append(.joinCompleted(seed: seed, error: "unexpected reply")) }
+                if join { out.append(.joinCompleted(seed: seed, failure: .invalidReply("a message other than push/pull"))) }
             case nil:
-                if join { out.append(.joinCompleted(seed: seed, error: failure ?? "no reply")) }
+                if join { out.append(.joinCompleted(seed: seed, failure: failure ?? .unreachable(.closed))) }
             }
         case .tcpPing(let seq, _):
             guard case .ackResp(let ack)? = reply else { return }

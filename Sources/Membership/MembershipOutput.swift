@@ -22,6 +22,14 @@ public struct StreamRequest: Sendable, Equatable {
     /// When false (a reliable user message) the driver closes after writing and still reports the outcome
     /// (`.reply([])` on success).
     public var expectsReply: Bool
+
+    public init(id: StreamID, to: SocketAddress, request: [UInt8], timeout: Duration, expectsReply: Bool) {
+        self.id = id
+        self.to = to
+        self.request = request
+        self.timeout = timeout
+        self.expectsReply = expectsReply
+    }
 }
 
 /// Why an outbound stream produced no reply.
@@ -87,7 +95,30 @@ public enum MembershipOutput: Sendable, Equatable {
     /// The graceful leave's dead message has been gossiped as often as a broadcast is; the driver may shut
     /// down now (memberlist's `Leave` waits for the same moment).
     case leaveBroadcastDone
-    /// The push/pull with a seed given to ``MembershipCore/join(_:now:into:)`` ended: `error` is nil when
+    /// The push/pull with a seed given to ``MembershipCore/join(_:now:into:)`` ended: `failure` is nil when
     /// the seed's state was merged, else says what failed.
-    case joinCompleted(seed: SocketAddress, error: String?)
+    case joinCompleted(seed: SocketAddress, failure: JoinFailure?)
+}
+
+/// Why a push/pull with a seed did not merge its state.
+public enum JoinFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The stream failed: nothing listens there, or no answer came in time.
+    case unreachable(StreamFailure)
+    /// The seed answered with an error message.
+    case remoteError(String)
+    /// The seed answered with something other than its state, or with bytes that do not decode.
+    case invalidReply(String)
+    /// The seed's state names protocol versions this node cannot speak.
+    case incompatible(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(.refused): "connection refused: nothing listens at that address"
+        case .unreachable(.timedOut): "no answer within the TCP timeout"
+        case .unreachable(.closed): "the connection closed before a whole reply"
+        case .remoteError(let why): "the seed answered with an error: \(why)"
+        case .invalidReply(let why): "the seed's reply is not its state: \(why)"
+        case .incompatible(let why): "incompatible protocol versions: \(why)"
+        }
+    }
 }

@@ -64,6 +64,11 @@ extension Duration {
     /// This duration multiplied by a non-negative factor (used for Lifeguard and backoff scaling).
     @inlinable
     public func scaled(by factor: Double) -> Duration {
-        .nanoseconds(Int64(clamping: Int64((Double(nanosecondsClamped) * factor).rounded())))
+        let product = (Double(nanosecondsClamped) * factor).rounded()
+        // Int64(Double) traps past Int64's range and on NaN: clamp while still a Double.
+        guard product.isFinite else { return product < 0 ? .nanoseconds(Int64.min) : .nanoseconds(Int64.max) }
+        if product >= 9.2e18 { return .nanoseconds(Int64.max) }
+        if product <= -9.2e18 { return .nanoseconds(Int64.min) }
+        return .nanoseconds(Int64(product))
     }
 }

@@ -1,4 +1,6 @@
+import GossipNodeCore
 import GossipObservability
+import Membership
 import Plumtree
 import ProtocolSupport
 
@@ -37,6 +39,12 @@ public struct ClusterOptions: Sendable {
     /// Full views cost O(n²) memory, which rules them out at ten thousand nodes in one process; Plumtree
     /// only needs enough members to pick its eager and lazy neighbours from.
     public var oracleViewSize: Int?
+    /// The membership core's timing (swim mode), memberlist's LAN profile by default.
+    public var membershipConfig: MembershipConfig = .lan
+    /// The longest wait between attempts to reach a failed member again (swim mode), as on a real node.
+    public var reconnectInterval: Duration = .seconds(30)
+    /// How long failed members are tried again (swim mode); zero turns reconnecting off, as memberlist alone.
+    public var reconnectTimeout: Duration = .seconds(24 * 3600)
 
     public init(
         nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
@@ -79,8 +87,13 @@ public final class Cluster {
         let plumtree = options.plumtree
         let mode = options.membership
         let view = options.oracleViewSize
-        simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { context in
-            ClusterNode(context, config: plumtree, membership: mode, oracleViewSize: view)
+        let membershipConfig = options.membershipConfig
+        var reconnect = ReconnectConfig()
+        reconnect.interval = options.reconnectInterval
+        reconnect.timeout = options.reconnectTimeout
+        simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { [reconnect] context in
+            ClusterNode(context, config: plumtree, membership: mode, membershipConfig: membershipConfig, reconnect: reconnect,
+                        oracleViewSize: view)
         }
         switch options.metrics {
         case .prometheus:

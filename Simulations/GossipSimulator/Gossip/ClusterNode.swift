@@ -1,62 +1,68 @@
+import GossipNodeCore
 import Membership
 import Plumtree
 import ProtocolSupport
 
-/// A simulated gossip node: the real Plumtree core over the simulated network, and with
-/// ``MembershipMode/swim`` the real membership core underneath it, wired as the node binary wires them:
-/// Plumtree's messages ride as memberlist user messages (over a stream when too large for a datagram),
-/// and the overlay is fed from membership's member events.
+/// A simulated gossip node: the node core that ships (``GossipNodeCore``), driven over the simulated
+/// network. This type only translates: simulated packets and streams into the core's inputs, the core's
+/// outputs into simulated network events and observations for the run's measures. Everything the node
+/// decides (the tag check, routing, reconnecting to failed members) is the core's, exactly as in the
+/// `gossip-node` binary.
 ///
-/// With ``MembershipMode/oracle`` the simulation hands it membership instead (every node knows every other
-/// from the start; the cluster reports crashes and partitions after a detection delay), which isolates
-/// Plumtree's own behaviour and scales furthest.
+/// With ``MembershipMode/swim`` the real membership core runs inside the node core. With
+/// ``MembershipMode/oracle`` the simulation hands the node core membership instead (every node knows every
+/// other from the start; the cluster reports crashes and partitions after a detection delay), which
+/// isolates Plumtree's own behaviour and scales furthest.
 public struct ClusterNode: SimulatedNode {
     public let id: NodeID
     public let membershipMode: MembershipMode
-    public private(set) var plumtree: PlumtreeCore
-    /// The membership core (swim mode only).
-    public private(set) var membership: MembershipCore?
+    var core: NodeCore
     let clusterSize: Int
     let restarts: Int
     var random: SeededRandom
-    var plumtreeOut: [PlumtreeOutput] = []
-    var membershipOut: [MembershipOutput] = []
-    var streamToken: UInt64 = 1 << 40
-    /// Failed members and when to try them next: serf's reconnect, which memberlist alone lacks, so that
-    /// two sides of a healed partition find each other again after reaping each other.
-    var reconnect: [String: SocketAddress] = [:]
-    var nextReconnect: Instant
-    static let reconnectInterval: Duration = .seconds(30)
+    var outputs: [NodeOutput] = []
+    /// Streams other nodes opened, by the id the core answers them under.
+    var inbound: [UInt64: StreamHandle] = [:]
+    var nextInbound: UInt64 = 0
 
     /// Members the oracle announces at start (nil: all).
     let oracleViewSize: Int?
 
-    public init(_ context: NodeContext, config: PlumtreeConfig, membership mode: MembershipMode, membershipConfig: MembershipConfig = .lan,
-                oracleViewSize: Int? = nil) {
+    init(_ context: NodeContext, config: PlumtreeConfig, membership mode: MembershipMode,
+         membershipConfig: MembershipConfig = .lan, reconnect: ReconnectConfig = ReconnectConfig(), oracleViewSize: Int? = nil) {
         id = context.id
         self.oracleViewSize = oracleViewSize
         membershipMode = mode
         clusterSize = context.clusterSize
         restarts = context.restarts
         random = SeededRandom(seed: context.seed ^ 0x5EED_0F_C1A5)
-        nextReconnect = context.now + Self.reconnectInterval
-        plumtree = PlumtreeCore(config: config, localID: context.id.name, seed: context.seed, metrics: context.metrics, now: context.now)
-        if mode == .swim {
-            membership = try? MembershipCore(
-                config: membershipConfig, local: LocalNode(name: context.id.name, address: context.id.address),
-                seed: context.seed &* 0x9E37_79B9_7F4A_7C15, metrics: context.metrics, now: context.now)
+        let source: MembershipSource = mode == .swim ? .swim(advertise: context.id.address) : .external
+        let nodeConfig = NodeCoreConfig(name: context.id.name, membershipSource: source, membership: membershipConfig,
+                                        plumtree: config, reconnect: reconnect, checkInvariants: false)
+        do {
+            core = try NodeCore(config: nodeConfig, seed: context.seed, metrics: context.metrics, now: context.now)
+        } catch {
+            // Names are "node-N" and there are no tags or keys: nothing here can be refused.
+            preconditionFailure("simulated node \(context.id.name): \(error)")
         }
     }
 
-    /// The metrics the node's cores declare.
-    public static func descriptors(_ mode: MembershipMode) -> [MetricDescriptor] {
-        mode == .swim ? PlumtreeCore.descriptors + MembershipCore.descriptors : PlumtreeCore.descriptors
-    }
+    /// The metrics the node records.
+    public static func descriptors(_ mode: MembershipMode) -> [MetricDescriptor] { NodeCore.descriptors }
+
+    /// The node's overlay and Plumtree state.
+    public var plumtreeSnapshot: PlumtreeSnapshot { core.plumtreeSnapshot }
+    /// Every member the node knows, itself included (swim mode).
+    public var members: [Member] { core.members }
+    /// Failed members the node still tries to reach again.
+    public var reconnectTargets: [String] { core.reconnectTargets }
+    /// A broken invariant of the node, if any.
+    public var invariantViolation: String? { core.invariantViolation() }
 
     // MARK: Lifecycle
 
     public mutating func start(now: Instant, io: inout NodeIO) {
-        guard membership != nil else {
+        guard membershipMode == .swim else {
             if let view = oracleViewSize, view < clusterSize - 1 {
                 var chosen: Set<Int> = []
                 var order: [Int] = []
@@ -64,13 +70,13 @@ public struct ClusterNode: SimulatedNode {
                     let index = Int(random.next() % UInt64(clusterSize))
                     if index != id.index, chosen.insert(index).inserted { order.append(index) }
                 }
-                for index in order { plumtree.memberUp(NodeID(index).name, advertisesPlumtree: true, now: now, into: &plumtreeOut) }
+                for index in order { core.externalMember(NodeID(index).name, address: NodeID(index).address, up: true, now: now, into: &outputs) }
             } else {
                 for index in 0..<clusterSize where index != id.index {
-                    plumtree.memberUp(NodeID(index).name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
+                    core.externalMember(NodeID(index).name, address: NodeID(index).address, up: true, now: now, into: &outputs)
                 }
             }
-            flush(now: now, io: &io)
+            flush(io: &io)
             return
         }
         // Join through up to three seeds: the first nodes on a first start, random ones on a restart
@@ -82,13 +88,13 @@ public struct ClusterNode: SimulatedNode {
             let address = NodeID(index).address
             if !seeds.contains(address) { seeds.append(address) }
         }
-        if !seeds.isEmpty { membership!.join(seeds, now: now, into: &membershipOut) }
-        flush(now: now, io: &io)
+        core.join(seeds, now: now, into: &outputs)
+        flush(io: &io)
     }
 
     public mutating func leave(now: Instant, io: inout NodeIO) {
-        membership?.leave(now: now, into: &membershipOut)
-        flush(now: now, io: &io)
+        core.leave(now: now, into: &outputs)
+        flush(io: &io)
     }
 
     // MARK: Commands
@@ -96,172 +102,90 @@ public struct ClusterNode: SimulatedNode {
     /// Broadcasts a payload carrying `key` (see ``BroadcastPayload``).
     public mutating func broadcast(key: UInt64, size: Int, now: Instant, io: inout NodeIO) throws(PlumtreeBroadcastError) {
         let payload = BroadcastPayload.make(key: key, size: size)
-        try plumtree.broadcast(payload, now: now, into: &plumtreeOut)
+        _ = try core.broadcast(payload, now: now, into: &outputs)
         io.observe(.originated(message: key, bytes: payload.count))
-        flush(now: now, io: &io)
+        flush(io: &io)
     }
 
     /// The oracle reports `member` up or down (oracle mode).
     public mutating func member(_ member: NodeID, up: Bool, now: Instant, io: inout NodeIO) {
-        if up {
-            plumtree.memberUp(member.name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
-            io.observe(.memberState(member: member, state: .alive))
-        } else {
-            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
-            io.observe(.memberState(member: member, state: .dead))
-        }
-        flush(now: now, io: &io)
+        core.externalMember(member.name, address: member.address, up: up, now: now, into: &outputs)
+        io.observe(.memberState(member: member, state: up ? .alive : .dead))
+        flush(io: &io)
     }
 
     // MARK: Inputs
 
     public mutating func receiveDatagram(_ bytes: [UInt8], from: NodeID, now: Instant, io: inout NodeIO) {
-        if membership != nil {
-            membership!.receiveDatagram(bytes, from: from.address, now: now, into: &membershipOut)
-        } else {
-            // A refusal is counted by the core under its reason; nothing else to do here.
-            try? plumtree.receive(envelope: bytes, now: now, into: &plumtreeOut)
-        }
-        flush(now: now, io: &io)
+        core.receiveDatagram(bytes, from: from.address, now: now, into: &outputs)
+        flush(io: &io)
     }
 
     public mutating func receiveStream(_ bytes: [UInt8], stream: StreamHandle, now: Instant, io: inout NodeIO) {
-        if membership != nil {
-            if let reply = membership!.receiveStream(bytes, from: stream.opener.address, now: now, into: &membershipOut) {
-                io.reply(to: stream, bytes: reply)
-            }
-        } else {
-            try? plumtree.receive(envelope: bytes, now: now, into: &plumtreeOut)
-        }
-        flush(now: now, io: &io)
+        nextInbound += 1
+        inbound[nextInbound] = stream
+        core.receiveStream(bytes, from: stream.opener.address, stream: InboundStreamID(rawValue: nextInbound), now: now,
+                           into: &outputs)
+        flush(io: &io)
     }
 
     public mutating func receiveStreamReply(_ bytes: [UInt8], token: UInt64, from: NodeID, now: Instant, io: inout NodeIO) {
-        guard membership != nil, token < 1 << 40 else { return }
-        membership!.streamCompleted(Membership.StreamID(rawValue: token), result: .reply(bytes), now: now, into: &membershipOut)
-        flush(now: now, io: &io)
+        core.streamCompleted(StreamID(rawValue: token), result: .reply(bytes), now: now, into: &outputs)
+        flush(io: &io)
     }
 
     public mutating func streamFailed(token: UInt64, to: NodeID, reason: StreamFailureReason, now: Instant, io: inout NodeIO) {
-        guard membership != nil, token < 1 << 40 else { return }
         let failure: StreamFailure = reason == .refused ? .refused : .timedOut
-        membership!.streamCompleted(Membership.StreamID(rawValue: token), result: .failed(failure), now: now, into: &membershipOut)
-        flush(now: now, io: &io)
+        core.streamCompleted(StreamID(rawValue: token), result: .failed(failure), now: now, into: &outputs)
+        flush(io: &io)
     }
 
-    public var nextDeadline: Instant? {
-        // Optional chaining reads the membership core in place; binding it with `guard let` would copy it.
-        guard let next = membership?.nextDeadline else { return plumtree.nextDeadline }
-        var earliest = next
-        if let p = plumtree.nextDeadline, p < earliest { earliest = p }
-        if !reconnect.isEmpty, nextReconnect < earliest { earliest = nextReconnect }
-        return earliest
-    }
+    public var nextDeadline: Instant? { core.nextDeadline }
 
     public mutating func handleTimeout(now: Instant, io: inout NodeIO) {
-        if let deadline = plumtree.nextDeadline, deadline <= now { plumtree.handleTimeout(now: now, into: &plumtreeOut) }
-        if membership != nil {
-            if membership!.nextDeadline <= now { membership!.handleTimeout(now: now, into: &membershipOut) }
-            if nextReconnect <= now {
-                nextReconnect = now + Self.reconnectInterval
-                // One failed member per round, chosen at random among them in name order.
-                let names = reconnect.keys.sorted()
-                if !names.isEmpty, !membership!.isLeft {
-                    let name = names[Int(random.next() % UInt64(names.count))]
-                    membership!.join([reconnect[name]!], now: now, into: &membershipOut)
-                }
-            }
-        }
-        flush(now: now, io: &io)
+        core.handleTimeout(now: now, into: &outputs)
+        flush(io: &io)
     }
 
-    // MARK: Wiring
+    // MARK: Outputs
 
-    /// Moves outputs between the cores and out to the network until both are drained: a member event
-    /// makes Plumtree send, a Plumtree send becomes a membership user message, and so on.
-    mutating func flush(now: Instant, io: inout NodeIO) {
-        while !plumtreeOut.isEmpty || !membershipOut.isEmpty {
-            // Each batch is moved out rather than copied (a copy would make the core's next append
-            // allocate a fresh buffer), and its buffer comes back afterwards with its capacity.
-            if !plumtreeOut.isEmpty {
-                var batch = plumtreeOut
-                plumtreeOut = []
-                for item in batch { handle(item, now: now, io: &io) }
-                batch.removeAll(keepingCapacity: true)
-                if plumtreeOut.isEmpty { plumtreeOut = batch }
-            }
-            if !membershipOut.isEmpty {
-                var batch = membershipOut
-                membershipOut = []
-                for item in batch { handle(item, now: now, io: &io) }
-                batch.removeAll(keepingCapacity: true)
-                if membershipOut.isEmpty { membershipOut = batch }
-            }
-        }
-    }
-
-    mutating func handle(_ item: PlumtreeOutput, now: Instant, io: inout NodeIO) {
-        switch item {
-        case .send(let to, let bytes, let preferReliable):
-            guard let peer = NodeID(name: to) else { return }
-            if membership != nil {
-                // A member membership no longer knows is simply not sent to; Plumtree hears of it shortly.
-                try? membership!.sendUserMessage(to: to, bytes, reliable: preferReliable, now: now, into: &membershipOut)
-            } else if preferReliable {
-                streamToken &+= 1
-                io.openStream(to: peer, token: streamToken, bytes: bytes, expectsReply: false)
-            } else {
+    /// Turns the core's outputs into simulated network events and observations.
+    mutating func flush(io: inout NodeIO) {
+        for output in outputs {
+            switch output {
+            case .sendDatagram(let to, let bytes):
+                guard let peer = NodeID(address: to) else { continue }
                 io.send(bytes, to: peer)
+            case .openStream(let request):
+                guard let peer = NodeID(address: request.to) else { continue }
+                io.openStream(to: peer, token: request.id.rawValue, bytes: request.request,
+                              expectsReply: request.expectsReply, timeout: request.timeout)
+            case .answerStream(let stream, let reply):
+                guard let handle = inbound.removeValue(forKey: stream.rawValue) else { continue }
+                if let reply { io.reply(to: handle, bytes: reply) }
+            case .deliver(let message):
+                if let key = BroadcastPayload.key(of: message.payload) {
+                    io.observe(.delivered(message: key, hops: message.hops))
+                }
+            case .member(let event):
+                observe(event, io: &io)
+            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect:
+                // Counted by the cores' metrics, which reach the run's report.
+                break
             }
-        case .deliver(let message):
-            if let key = BroadcastPayload.key(of: message.payload) {
-                io.observe(.delivered(message: key, hops: message.hops))
-            }
-        case .graft:
-            // Graft counts and latency reach the run's report through the core's metrics.
-            break
         }
+        outputs.removeAll(keepingCapacity: true)
     }
 
-    mutating func handle(_ item: MembershipOutput, now: Instant, io: inout NodeIO) {
-        switch item {
-        case .sendDatagram(let to, let bytes):
-            guard let peer = NodeID(address: to) else { return }
-            io.send(bytes, to: peer)
-        case .openStream(let request):
-            guard let peer = NodeID(address: request.to) else { return }
-            io.openStream(to: peer, token: request.id.rawValue, bytes: request.request, expectsReply: request.expectsReply, timeout: request.timeout)
-        case .event(let event):
-            memberEvent(event, now: now, io: &io)
-        case .userMessage(let message):
-            guard PlumtreeEnvelope.isPlumtree(message.bytes) else { return }
-            try? plumtree.receive(envelope: message.bytes, now: now, into: &plumtreeOut)
-        case .refused, .leaveBroadcastDone, .joinCompleted:
-            break
+    private func observe(_ event: MemberEvent, io: inout NodeIO) {
+        let (member, state): (Member, ObservedMemberState?) = switch event {
+        case .joined(let m), .recovered(let m), .updated(let m): (m, .alive)
+        case .suspect(let m): (m, .suspect)
+        case .failed(let m): (m, .dead)
+        case .left(let m): (m, .left)
+        case .reaped(let m): (m, nil)
         }
-    }
-
-    mutating func memberEvent(_ event: MemberEvent, now: Instant, io: inout NodeIO) {
-        switch event {
-        case .joined(let member), .recovered(let member):
-            guard member.name != id.name else { return }
-            reconnect[member.name] = nil
-            plumtree.memberUp(member.name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
-            if let node = NodeID(name: member.name) { io.observe(.memberState(member: node, state: .alive)) }
-        case .suspect(let member):
-            if let node = NodeID(name: member.name) { io.observe(.memberState(member: node, state: .suspect)) }
-        case .failed(let member):
-            guard member.name != id.name else { return }
-            reconnect[member.name] = member.address
-            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
-            if let node = NodeID(name: member.name) { io.observe(.memberState(member: node, state: .dead)) }
-        case .left(let member):
-            guard member.name != id.name else { return }
-            reconnect[member.name] = nil
-            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
-            if let node = NodeID(name: member.name) { io.observe(.memberState(member: node, state: .left)) }
-        case .updated, .reaped:
-            break
-        }
+        guard member.name != id.name, let state, let node = NodeID(name: member.name) else { return }
+        io.observe(.memberState(member: node, state: state))
     }
 }

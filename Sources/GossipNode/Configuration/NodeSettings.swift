@@ -131,6 +131,8 @@ extension GossipNodeConfiguration {
         integer("membership.awareness_max_multiplier", "Lifeguard's largest probe slow-down", 1...64, \.membership.awarenessMaxMultiplier),
         size("membership.udp_buffer_size", "largest datagram sent", 576...65_507, \.membership.udpBufferSize),
         flag("membership.compression", "LZW-compress outgoing messages when smaller", \.membership.compression),
+        duration("membership.reconnect_interval", "longest wait between attempts to reach a failed member again", \.reconnectInterval),
+        duration("membership.reconnect_timeout", "how long a failed member is tried again (0: never)", \.reconnectTimeout),
     ]
 
     private static let plumtreeSettings: [NodeSetting] = [

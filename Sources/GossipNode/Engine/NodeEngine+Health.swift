@@ -35,19 +35,19 @@ extension NodeEngine {
 
     /// The health report now; the graft window is fed from the Plumtree core's cumulative counts.
     func healthReport(now: Instant) -> HealthReport {
-        let snapshot = plumtree.snapshot
+        let snapshot = core.plumtreeSnapshot
         health.observeGraftTotals(successes: snapshot.graftSuccesses, failures: snapshot.graftFailures, at: now)
-        let counts = membership.counts
+        let counts = core.memberCounts
         let members = MembersByState(alive: counts.alive, suspect: counts.suspect, dead: counts.dead, left: counts.left)
         let input = HealthInput(
-            running: !stopped && !membership.isLeft,
+            running: !stopped && !core.isLeft,
             eagerPeers: snapshot.eagerPeers.count,
             lazyPeers: snapshot.lazyPeers.count,
             minimumPeers: configuration.minimumPeers,
             cacheSize: snapshot.cacheSize,
             cacheCapacity: snapshot.cacheCapacity,
             pendingGrafts: snapshot.pendingGrafts,
-            awarenessScore: membership.healthScore,
+            awarenessScore: core.healthScore,
             members: members,
             otherLiveMembers: max(0, counts.live - 1))
         return health.evaluate(input, now: now)

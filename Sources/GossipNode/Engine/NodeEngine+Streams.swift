@@ -1,11 +1,12 @@
 import GossipRuntime
 import Membership
+import GossipNodeCore
 import ProtocolSupport
 
 /// memberlist's TCP streams on the runtime: one request per connection, the reply on the same connection.
 ///
 /// memberlist streams carry no length prefix (except encrypted ones), so after every read the engine asks
-/// the membership core whether the bytes so far form a whole message. Reads are capped in bytes and time:
+/// the node core whether the bytes so far form a whole message. Reads are capped in bytes and time:
 /// a peer that sends too much or stalls is cut off by the runtime, and the stream fails.
 extension NodeEngine {
     // MARK: Outbound (push/pull, TCP ping, reliable user messages)
@@ -31,7 +32,7 @@ extension NodeEngine {
                     limits: ReadLimits(maxBytes: Self.maxStreamBytes, deadline: max(remaining, .milliseconds(1))),
                     onData: { [unowned self] data in
                         buffer.append(contentsOf: data)
-                        switch self.membership.streamFrameStatus(buffer) {
+                        switch self.core.streamFrameStatus(buffer) {
                         case .needMore: break
                         case .complete(let length): self.finishOutbound(request.id, .reply(Array(buffer[..<length])))
                         case .invalid: self.finishOutbound(request.id, .reply(buffer))
@@ -57,8 +58,8 @@ extension NodeEngine {
     private func finishOutbound(_ id: StreamID, _ result: StreamResult) {
         if let connection = outboundStreams.removeValue(forKey: id) { connection.close() }
         guard !stopped else { return }
-        membership.streamCompleted(id, result: result, now: loop.now, into: &membershipOutputs)
-        pump()
+        core.streamCompleted(id, result: result, now: loop.now, into: &outputs)
+        carryOut()
     }
 
     static func streamFailure(_ error: RuntimeError) -> StreamFailure {
@@ -73,9 +74,10 @@ extension NodeEngine {
 
     func acceptStream(_ connection: TCPConnection) {
         guard !stopped else { return connection.close() }
-        let key = ObjectIdentifier(connection)
-        inboundStreams[key] = connection
-        connection.onClose = { [unowned self] _ in self.inboundStreams.removeValue(forKey: key) }
+        nextInboundStream += 1
+        let id = InboundStreamID(rawValue: nextInboundStream)
+        inboundStreams[id] = connection
+        connection.onClose = { [unowned self] _ in self.inboundStreams.removeValue(forKey: id) }
         var buffer: [UInt8] = []
         var answered = false
         connection.writeTimeout = configuration.membership.tcpTimeout
@@ -84,33 +86,38 @@ extension NodeEngine {
             onData: { [unowned self] data in
                 guard !answered else { return }
                 buffer.append(contentsOf: data)
-                switch self.membership.streamFrameStatus(buffer) {
+                switch self.core.streamFrameStatus(buffer) {
                 case .needMore:
                     return
                 case .complete(let length):
                     answered = true
-                    self.answerStream(Array(buffer[..<length]), on: connection)
+                    self.receiveStream(Array(buffer[..<length]), id: id, on: connection)
                 case .invalid:
                     answered = true
                     // Let the core refuse and count it; it answers with an error message where it can.
-                    self.answerStream(buffer, on: connection)
+                    self.receiveStream(buffer, id: id, on: connection)
                 }
             },
             onEnd: { [unowned self] end in
                 if !answered, case .endOfStream = end, !buffer.isEmpty {
                     answered = true
-                    self.answerStream(buffer, on: connection)
+                    self.receiveStream(buffer, id: id, on: connection)
                 } else if !answered {
                     connection.close()
                 }
             })
     }
 
-    private func answerStream(_ request: [UInt8], on connection: TCPConnection) {
+    private func receiveStream(_ request: [UInt8], id: InboundStreamID, on connection: TCPConnection) {
         connection.stopReading()
         let source = connection.remoteAddress ?? boundAddress
-        let reply = membership.receiveStream(request, from: source, now: loop.now, into: &membershipOutputs)
-        pump()
+        core.receiveStream(request, from: source, stream: id, now: loop.now, into: &outputs)
+        carryOut()
+    }
+
+    /// The core's answer to an inbound stream: the reply, then close.
+    func answer(_ id: InboundStreamID, reply: [UInt8]?) {
+        guard let connection = inboundStreams[id] else { return }
         if let reply {
             connection.write(reply) { _ in connection.close() }
         } else {

@@ -4,38 +4,38 @@ import GossipRuntime
 import Logging
 import MemberlistWire
 import Membership
+import GossipNodeCore
 import Plumtree
 import ProtocolSupport
 
-/// The driver of one node on its libuv loop: owns both protocol cores, the membership sockets and the
-/// cores' timers, and moves outputs between them.
+/// The libuv driver of one node: turns the node core's outputs into I/O, and I/O into the core's inputs.
 ///
-/// Loop thread only. Every input (a datagram, a stream, a timer, a command from the public API) ends with
-/// ``pump()``, which drains both cores' outputs until neither has anything left, then re-arms each core's
-/// timer at its `nextDeadline`. The cores never see the loop, the sockets or the clock.
+/// Loop thread only. It decides nothing about the protocols: which member Plumtree talks to, where a user
+/// message goes, whom to reconnect to, all of that is ``NodeCore``'s, the same code the simulator runs.
+/// Every input ends with ``carryOut()``, which performs the core's outputs and re-arms the one timer at the
+/// core's `nextDeadline`.
 final class NodeEngine {
     let loop: EventLoop
     let configuration: GossipNodeConfiguration
     let logger: Logger
-    var membership: MembershipCore
-    var plumtree: PlumtreeCore
+    var core: NodeCore
     let udp: UDPSocket
     var tcp: TCPListener?
-    var membershipTimer: DeadlineTimer?
-    var plumtreeTimer: DeadlineTimer?
+    var timer: DeadlineTimer?
     let sink: NodeSink
     /// Graft spans of messages this node is recovering.
     var graftTracing: GraftTracing
 
-    /// Outputs waiting to be carried out; reused between inputs so a busy node does not allocate per packet.
-    var membershipOutputs: [MembershipOutput] = []
-    var plumtreeOutputs: [PlumtreeOutput] = []
-    private var pumping = false
+    /// The core's outputs; reused between inputs so a busy node does not allocate per packet.
+    var outputs: [NodeOutput] = []
+    private var batch: [NodeOutput] = []
+    private var carrying = false
 
-    /// Streams the membership core asked for, by id, until they complete.
+    /// Streams the core asked for, by id, until they complete.
     var outboundStreams: [StreamID: TCPConnection] = [:]
-    /// Inbound streams being read.
-    var inboundStreams: [ObjectIdentifier: TCPConnection] = [:]
+    /// Inbound streams being read or answered, by the id the core answers them under.
+    var inboundStreams: [InboundStreamID: TCPConnection] = [:]
+    var nextInboundStream: UInt64 = 0
     /// Join and leave requests from the public API waiting for the core to finish them.
     var joinWaiters: [SocketAddress: [(String?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
@@ -67,23 +67,6 @@ final class NodeEngine {
         // With the node's own registry, NodeMetrics owns plumtree_health_status; with a factory of the
         // embedder's, the node creates the gauge there.
         self.healthGauge = nodeMetrics == nil ? Gauge(label: "plumtree_health_status", factory: metrics) : nil
-        let now = loop.now
-        var tags = configuration.tags
-        tags[PlumtreeTag.key] = PlumtreeTag.value
-        let meta: [UInt8]
-        do {
-            meta = try SerfTags.encode(tags)
-        } catch {
-            throw .tagsTooLarge(size: (try? SerfTags.encode(tags).count) ?? SerfTags.maxMetaSize + 1)
-        }
-        var keyring: Keyring?
-        if let primary = configuration.encryptionKeys.first {
-            do {
-                keyring = try Keyring(primaryKey: primary, otherKeys: Array(configuration.encryptionKeys.dropFirst()))
-            } catch {
-                throw .invalidKey(reason: "\(error)")
-            }
-        }
         if configuration.advertise == nil && configuration.bind.ip.allSatisfy({ $0 == 0 }) {
             throw .invalidConfiguration(
                 "bind \(configuration.bind) listens on every address, so set advertise to the one other members reach this node at")
@@ -94,21 +77,24 @@ final class NodeEngine {
         } catch let error {
             throw Self.bindError(error, configuration.bind)
         }
-        var random = SeededRandom(seed: seed)
-        let local = LocalNode(name: configuration.name, address: configuration.advertise ?? udp.localAddress, meta: meta)
         do {
-            membership = try MembershipCore(config: configuration.membership, local: local, seed: random.next(),
-                                            metrics: metrics, keyring: keyring, now: now)
+            core = try NodeCore(config: configuration.nodeCoreConfig(advertise: configuration.advertise ?? udp.localAddress),
+                                seed: seed, metrics: metrics, now: loop.now)
         } catch {
-            throw .invalidConfiguration("\(error)")
+            udp.close()
+            switch error {
+            case .tagsTooLarge(let size): throw .tagsTooLarge(size: size)
+            case .invalidKey(let reason): throw .invalidKey(reason: reason)
+            case .invalidName: throw .invalidConfiguration("\(error)")
+            }
         }
-        plumtree = PlumtreeCore(config: configuration.plumtree, localID: configuration.name, seed: random.next(),
-                                metrics: metrics, now: now)
     }
 
-    /// Binds TCP on the UDP socket's port (the OS may have chosen it), starts receiving and arms the timers.
+    /// Binds TCP on the UDP socket's port (the OS may have chosen it), starts receiving and arms the timer.
     func start() throws(GossipNodeError) {
         let tcpAddress = udp.localAddress
+        // The loop's handles hold the engine unowned: the engine outlives them, because `stop()` closes
+        // every one before the owner lets the engine go, and the loop runs no callback of a closed handle.
         do {
             tcp = try TCPListener(loop: loop, bindingTo: tcpAddress) { [unowned self] connection in
                 self.acceptStream(connection)
@@ -118,18 +104,16 @@ final class NodeEngine {
             }
         } catch let error {
             udp.close()
+            tcp?.close()
             throw Self.bindError(error, tcpAddress)
         }
         startHealthTicks()
-        membershipTimer = DeadlineTimer(loop: loop) { [unowned self] now in
-            self.membership.handleTimeout(now: now, into: &self.membershipOutputs)
-            self.pump()
+        timer = DeadlineTimer(loop: loop) { [unowned self] now in
+            guard !self.stopped else { return }
+            self.core.handleTimeout(now: now, into: &self.outputs)
+            self.carryOut()
         }
-        plumtreeTimer = DeadlineTimer(loop: loop) { [unowned self] now in
-            self.plumtree.handleTimeout(now: now, into: &self.plumtreeOutputs)
-            self.pump()
-        }
-        pump()
+        carryOut()
     }
 
     private static func bindError(_ error: RuntimeError, _ address: SocketAddress) -> GossipNodeError {
@@ -144,110 +128,89 @@ final class NodeEngine {
 
     func receiveDatagram(_ bytes: [UInt8], from source: SocketAddress) {
         guard !stopped else { return }
-        membership.receiveDatagram(bytes, from: source, now: loop.now, into: &membershipOutputs)
-        pump()
+        core.receiveDatagram(bytes, from: source, now: loop.now, into: &outputs)
+        carryOut()
     }
 
-    // MARK: The pump
+    // MARK: Outputs
 
-    /// Carries out every pending output of both cores, including the outputs those produce, then re-arms
-    /// the timers. Re-entrant calls (an output whose handling feeds a core) just return: the outer call
-    /// keeps draining.
-    func pump() {
-        guard !pumping else { return }
-        pumping = true
-        defer { pumping = false }
-        var membershipBatch: [MembershipOutput] = []
-        var plumtreeBatch: [PlumtreeOutput] = []
-        while !membershipOutputs.isEmpty || !plumtreeOutputs.isEmpty {
-            swap(&membershipBatch, &membershipOutputs)
-            for output in membershipBatch { carryOut(output) }
-            membershipBatch.removeAll(keepingCapacity: true)
-            swap(&plumtreeBatch, &plumtreeOutputs)
-            for output in plumtreeBatch { carryOut(output) }
-            plumtreeBatch.removeAll(keepingCapacity: true)
+    /// Performs every output of the core, then re-arms the timer. Re-entrant calls (an output whose
+    /// handling feeds the core) just return: the outer call keeps going.
+    func carryOut() {
+        guard !carrying else { return }
+        carrying = true
+        defer { carrying = false }
+        while !outputs.isEmpty {
+            swap(&batch, &outputs)
+            for output in batch { perform(output) }
+            batch.removeAll(keepingCapacity: true)
         }
         guard !stopped else { return }
-        membershipTimer?.arm(at: membership.nextDeadline)
-        plumtreeTimer?.arm(at: plumtree.nextDeadline)
+        timer?.arm(at: core.nextDeadline)
     }
 
-    private func carryOut(_ output: MembershipOutput) {
+    private func perform(_ output: NodeOutput) {
         let now = loop.now
         switch output {
         case .sendDatagram(let to, let bytes):
             udp.send(bytes, to: to)
         case .openStream(let request):
             openStream(request)
-        case .event(let event):
-            handleMemberEvent(event, now: now)
-        case .userMessage(let message):
-            handleUserMessage(message, now: now)
-        case .refused(let refusal):
-            rateLimiter.log(logger, level: .warning, key: "refused-\(refusal.reason.rawValue)", now: now,
-                            "refused input: \(refusal)")
-        case .leaveBroadcastDone:
-            let waiters = leaveWaiters
-            leaveWaiters = []
-            for waiter in waiters { waiter() }
-        case .joinCompleted(let seed, let error):
-            if let error { logger.warning("join through \(seed) failed: \(error)") }
-            let waiters = joinWaiters.removeValue(forKey: seed) ?? []
-            for waiter in waiters { waiter(error) }
-        }
-    }
-
-    private func carryOut(_ output: PlumtreeOutput) {
-        switch output {
-        case .send(let to, let bytes, let preferReliable):
-            do {
-                try membership.sendUserMessage(to: to, bytes, reliable: preferReliable, now: loop.now, into: &membershipOutputs)
-            } catch {
-                // The peer left membership between Plumtree's choice and now; Plumtree hears of it next.
-                rateLimiter.log(logger, level: .debug, key: "plumtree-send", now: loop.now, "cannot send to \(to): \(error)")
-            }
+        case .answerStream(let id, let reply):
+            answer(id, reply: reply)
         case .deliver(let message):
             sink.deliver(message)
+        case .member(let event):
+            logMemberEvent(event)
+            sink.membershipChanged(MembershipChange(event))
         case .graft(let event):
             graftTracing.record(event)
             if case .failed(let id, let attempts) = event {
-                rateLimiter.log(logger, level: KeyLogEvent.graftFailed.level, key: "graft-failed", now: loop.now,
+                rateLimiter.log(logger, level: KeyLogEvent.graftFailed.level, key: "graft-failed", now: now,
                                 "\(KeyLogEvent.graftFailed.rawValue)", metadata: ["message": "\(id)", "attempts": "\(attempts)"])
             }
+        case .refused(let refusal):
+            // A late ack is routine under loss; only what an operator should look at is a warning.
+            rateLimiter.log(logger, level: refusal.isRoutine ? .debug : .warning, key: "refused-\(refusal.reason)", now: now,
+                            "refused input: \(refusal)")
+        case .leaveDone:
+            let waiters = leaveWaiters
+            leaveWaiters = []
+            for waiter in waiters { waiter() }
+        case .joinCompleted(let seed, let failure):
+            if let failure { logger.warning("join through \(seed) failed: \(failure)") }
+            let waiters = joinWaiters.removeValue(forKey: seed) ?? []
+            for waiter in waiters { waiter(failure?.description) }
+        case .reconnect(let event):
+            logReconnect(event, now: now)
         }
     }
 
-    private func handleMemberEvent(_ event: MemberEvent, now: Instant) {
+    private func logMemberEvent(_ event: MemberEvent) {
         switch event {
-        case .joined(let member), .updated(let member), .recovered(let member):
-            guard member.name != configuration.name else { break }
-            let tags = (try? SerfTags.decode(member.meta)) ?? [:]
-            plumtree.memberUp(member.name, advertisesPlumtree: tags[PlumtreeTag.key] != nil, now: now, into: &plumtreeOutputs)
-        case .failed(let member), .left(let member), .reaped(let member):
-            plumtree.memberDown(member.name, now: now, into: &plumtreeOutputs)
-        case .suspect:
+        case .joined(let member) where member.name != configuration.name:
+            logger.info("member joined", metadata: ["member": "\(member.name)", "address": "\(member.address)"])
+        case .failed(let member):
+            logger.warning("member failed", metadata: ["member": "\(member.name)"])
+        case .left(let member) where member.name != configuration.name:
+            logger.info("member left", metadata: ["member": "\(member.name)"])
+        default:
             break
         }
-        if case .joined(let member) = event, member.name != configuration.name {
-            logger.info("member joined", metadata: ["member": "\(member.name)", "address": "\(member.address)"])
-        } else if case .failed(let member) = event {
-            logger.warning("member failed", metadata: ["member": "\(member.name)"])
-        } else if case .left(let member) = event, member.name != configuration.name {
-            logger.info("member left", metadata: ["member": "\(member.name)"])
-        }
-        sink.membershipChanged(MembershipChange(event))
     }
 
-    private func handleUserMessage(_ message: ReceivedUserMessage, now: Instant) {
-        guard PlumtreeEnvelope.isPlumtree(message.bytes) else {
-            // serf's own user messages (leave intents, events, queries) are not ours to act on.
-            return
-        }
-        do {
-            try plumtree.receive(envelope: message.bytes, now: now, into: &plumtreeOutputs)
-        } catch {
-            rateLimiter.log(logger, level: .warning, key: "plumtree-refused", now: now,
-                            "refused Plumtree message from \(message.address): \(error)")
+    private func logReconnect(_ event: ReconnectEvent, now: Instant) {
+        switch event {
+        case .attempted(let member, let address):
+            logger.debug("reconnecting", metadata: ["member": "\(member ?? "seed")", "address": "\(address)"])
+        case .succeeded(let member, let address):
+            logger.info("reconnected", metadata: ["member": "\(member ?? "seed")", "address": "\(address)"])
+        case .failed(let member, let address, let failure):
+            rateLimiter.log(logger, level: .debug, key: "reconnect-failed", now: now, "reconnect failed",
+                            metadata: ["member": "\(member ?? "seed")", "address": "\(address)", "reason": "\(failure)"])
+        case .expired(let member):
+            logger.notice("gave up reconnecting", metadata: ["member": "\(member)",
+                                                             "after": "\(configuration.reconnectTimeout)"])
         }
     }
 
@@ -264,15 +227,15 @@ final class NodeEngine {
                 if remaining == 0 { completion(failures) }
             }
         }
-        membership.join(seeds, now: loop.now, into: &membershipOutputs)
-        pump()
+        core.join(seeds, now: loop.now, into: &outputs)
+        carryOut()
     }
 
     func broadcast(_ payload: [UInt8], traceContext: [UInt8]?) throws(GossipNodeError) -> MessageID {
-        guard !stopped, !membership.isLeft else { throw .stopped }
+        guard !stopped, !core.isLeft else { throw .stopped }
         do {
-            let id = try plumtree.broadcast(payload, traceContext: traceContext, now: loop.now, into: &plumtreeOutputs)
-            pump()
+            let id = try core.broadcast(payload, traceContext: traceContext, now: loop.now, into: &outputs)
+            carryOut()
             return id
         } catch {
             switch error {
@@ -283,32 +246,25 @@ final class NodeEngine {
     }
 
     func updateTags(_ tags: [String: String]) throws(GossipNodeError) {
-        var all = tags
-        all[PlumtreeTag.key] = PlumtreeTag.value
-        let meta: [UInt8]
         do {
-            meta = try SerfTags.encode(all)
+            try core.updateTags(tags, now: loop.now, into: &outputs)
         } catch {
-            throw .tagsTooLarge(size: SerfTags.maxMetaSize + 1)
+            if case .tagsTooLarge(let size) = error { throw .tagsTooLarge(size: size) }
+            throw .invalidConfiguration("\(error)")
         }
-        do {
-            try membership.updateMeta(meta, now: loop.now, into: &membershipOutputs)
-        } catch {
-            throw .tagsTooLarge(size: meta.count)
-        }
-        pump()
+        carryOut()
     }
 
     /// Starts a graceful leave; `completion` runs once the announcement has spread (or at `timeout`).
     func leave(timeout: Duration, completion: @escaping () -> Void) {
-        guard !membership.isLeft else { return completion() }
+        guard !core.isLeft else { return completion() }
         var done = false
         let finish = { if !done { done = true; completion() } }
         leaveWaiters.append(finish)
         let timer = LoopTimer(loop: loop)
         timer.schedule(after: timeout) { timer.close(); finish() }
-        membership.leave(now: loop.now, into: &membershipOutputs)
-        pump()
+        core.leave(now: loop.now, into: &outputs)
+        carryOut()
     }
 
     func recordHealth(_ status: HealthStatus) {
@@ -319,8 +275,7 @@ final class NodeEngine {
     func stop() {
         guard !stopped else { return }
         stopped = true
-        membershipTimer?.close()
-        plumtreeTimer?.close()
+        timer?.close()
         healthTimer?.close()
         udp.close()
         tcp?.close()

@@ -1,4 +1,5 @@
 import Membership
+import GossipNodeCore
 import Plumtree
 import ProtocolSupport
 
@@ -78,11 +79,9 @@ public enum MetricContract {
     /// Everything above.
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
-    /// What a node's registry declares: the Plumtree core's and the membership core's own descriptors
-    /// (each a superset of the contract's set above). ``NodeMetrics`` adds ``observability``.
-    public static var nodeDescriptors: [MetricDescriptor] {
-        PlumtreeCore.descriptors + MembershipCore.descriptors
-    }
+    /// What a node's registry declares: the node core's descriptors, its two protocol cores' included
+    /// (a superset of the contract's set above). ``NodeMetrics`` adds ``observability``.
+    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
         MetricDescriptor(name: name, kind: .counter, help: help)

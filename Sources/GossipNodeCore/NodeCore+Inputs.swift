@@ -1,0 +1,76 @@
+import Membership
+import Plumtree
+import ProtocolSupport
+
+// What the network and the clock hand the node. Each input ends with `drain`, which carries both cores'
+// outputs to the caller's buffer.
+extension NodeCore {
+    /// A UDP datagram arrived from `source`.
+    package mutating func receiveDatagram(_ bytes: [UInt8], from source: SocketAddress, now: Instant,
+                                          into out: inout [NodeOutput]) {
+        if membership != nil {
+            membership!.receiveDatagram(bytes, from: source, now: now, into: &membershipOut)
+        } else {
+            receivePlumtree(bytes, from: source, now: now, into: &out)
+        }
+        drain(now: now, into: &out)
+    }
+
+    /// Another node opened `stream` and sent `bytes` (a whole message, as ``streamFrameStatus(_:)`` judged,
+    /// or everything up to the end of the stream). The answer is one ``NodeOutput/answerStream(_:reply:)``.
+    package mutating func receiveStream(_ bytes: [UInt8], from source: SocketAddress, stream: InboundStreamID,
+                                        now: Instant, into out: inout [NodeOutput]) {
+        var reply: [UInt8]?
+        if membership != nil {
+            reply = membership!.receiveStream(bytes, from: source, now: now, into: &membershipOut)
+        } else {
+            receivePlumtree(bytes, from: source, now: now, into: &out)
+        }
+        drain(now: now, into: &out)
+        out.append(.answerStream(stream, reply: reply))
+    }
+
+    /// The outcome of a stream the node asked for with ``NodeOutput/openStream(_:)``.
+    package mutating func streamCompleted(_ id: StreamID, result: StreamResult, now: Instant, into out: inout [NodeOutput]) {
+        if id.rawValue >= 1 << 62 {
+            // One of Plumtree's own streams under external membership: nothing waits for it.
+            if case .failed = result { metrics.sendsFailed.increment() }
+        } else if membership != nil {
+            membership!.streamCompleted(id, result: result, now: now, into: &membershipOut)
+        }
+        drain(now: now, into: &out)
+    }
+
+    /// Runs whatever is due: either core's timers, and a reconnect attempt.
+    package mutating func handleTimeout(now: Instant, into out: inout [NodeOutput]) {
+        if let deadline = plumtree.nextDeadline, deadline <= now {
+            plumtree.handleTimeout(now: now, into: &plumtreeOut)
+        }
+        if membership != nil, membership!.nextDeadline <= now {
+            membership!.handleTimeout(now: now, into: &membershipOut)
+        }
+        reconnectIfDue(now: now, into: &out)
+        drain(now: now, into: &out)
+    }
+
+    /// External membership only: the caller reports `name` reachable at `address`, or not.
+    package mutating func externalMember(_ name: String, address: SocketAddress, up: Bool, now: Instant,
+                                         into out: inout [NodeOutput]) {
+        guard membership == nil, name != config.name else { return }
+        if up {
+            externalAddresses[name] = address
+            plumtree.memberUp(name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
+        } else {
+            plumtree.memberDown(name, now: now, into: &plumtreeOut)
+        }
+        drain(now: now, into: &out)
+    }
+
+    mutating func receivePlumtree(_ bytes: [UInt8], from source: SocketAddress, now: Instant, into out: inout [NodeOutput]) {
+        do throws(PlumtreeDecodeError) {
+            try plumtree.receive(envelope: bytes, now: now, into: &plumtreeOut)
+        } catch {
+            out.append(.refused(.plumtree(from: source, error)))
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import MemberlistWire
+import Membership
+import Plumtree
+import ProtocolSupport
+
+// Between the cores: membership's outputs feed Plumtree and the driver, Plumtree's feed membership and the
+// driver, until neither has anything left.
+extension NodeCore {
+    mutating func drain(now: Instant, into out: inout [NodeOutput]) {
+        while !membershipOut.isEmpty || !plumtreeOut.isEmpty {
+            // Each batch is moved out rather than copied (a copy would make the core's next append allocate a
+            // fresh buffer), and its buffer comes back afterwards with its capacity.
+            if !membershipOut.isEmpty {
+                var batch = membershipOut
+                membershipOut = []
+                for output in batch { carry(output, now: now, into: &out) }
+                batch.removeAll(keepingCapacity: true)
+                if membershipOut.isEmpty { membershipOut = batch }
+            }
+            if !plumtreeOut.isEmpty {
+                var batch = plumtreeOut
+                plumtreeOut = []
+                for output in batch { carry(output, now: now, into: &out) }
+                batch.removeAll(keepingCapacity: true)
+                if plumtreeOut.isEmpty { plumtreeOut = batch }
+            }
+        }
+        checkInvariantsIfEnabled()
+    }
+
+    private mutating func carry(_ output: MembershipOutput, now: Instant, into out: inout [NodeOutput]) {
+        switch output {
+        case .sendDatagram(let to, let bytes):
+            out.append(.sendDatagram(to: to, bytes: bytes))
+        case .openStream(let request):
+            out.append(.openStream(request))
+        case .event(let event):
+            memberEvent(event, now: now)
+            out.append(.member(event))
+        case .userMessage(let message):
+            // serf's own user messages (leave intents, events, queries) are not ours to act on.
+            guard PlumtreeEnvelope.isPlumtree(message.bytes) else { return }
+            receivePlumtree(message.bytes, from: message.address, now: now, into: &out)
+        case .refused(let refusal):
+            out.append(.refused(.membership(refusal)))
+        case .leaveBroadcastDone:
+            out.append(.leaveDone)
+        case .joinCompleted(let seed, let failure):
+            joinCompleted(seed: seed, failure: failure, now: now, into: &out)
+        }
+    }
+
+    private mutating func carry(_ output: PlumtreeOutput, now: Instant, into out: inout [NodeOutput]) {
+        switch output {
+        case .send(let to, let bytes, let preferReliable):
+            send(bytes, to: to, reliable: preferReliable, now: now, into: &out)
+        case .deliver(let message):
+            out.append(.deliver(message))
+        case .graft(let event):
+            out.append(.graft(event))
+        }
+    }
+
+    /// A Plumtree message for `name`: a memberlist user message, or under external membership a datagram
+    /// or stream of its own.
+    private mutating func send(_ bytes: [UInt8], to name: String, reliable: Bool, now: Instant, into out: inout [NodeOutput]) {
+        if membership != nil {
+            do {
+                try membership!.sendUserMessage(to: name, bytes, reliable: reliable, now: now, into: &membershipOut)
+            } catch {
+                // The member left membership between Plumtree's choice and now; Plumtree hears of it next.
+                metrics.sendsFailed.increment()
+            }
+            return
+        }
+        guard let address = externalAddresses[name] else {
+            metrics.sendsFailed.increment()
+            return
+        }
+        if reliable {
+            nextExternalStream += 1
+            out.append(.openStream(StreamRequest(id: StreamID(rawValue: nextExternalStream), to: address, request: bytes,
+                                                 timeout: config.membership.tcpTimeout, expectsReply: false)))
+        } else {
+            out.append(.sendDatagram(to: address, bytes: bytes))
+        }
+    }
+
+    /// Member events drive the overlay and the reconnect schedule. Only members that advertise Plumtree
+    /// (their `plumtree` tag) become overlay candidates; a member whose tag disappears is dropped.
+    private mutating func memberEvent(_ event: MemberEvent, now: Instant) {
+        switch event {
+        case .joined(let member), .updated(let member), .recovered(let member):
+            guard member.name != config.name else { return }
+            reconnector.memberBack(member.name)
+            plumtree.memberUp(member.name, advertisesPlumtree: Self.advertisesPlumtree(member.meta), now: now,
+                              into: &plumtreeOut)
+        case .failed(let member):
+            guard member.name != config.name else { return }
+            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
+            reconnector.memberFailed(member.name, address: member.address, now: now, random: &random)
+        case .left(let member):
+            guard member.name != config.name else { return }
+            // A member that left on purpose is not called back (serf does the same).
+            reconnector.memberBack(member.name)
+            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
+        case .reaped(let member):
+            // Forgotten by membership, but still on the reconnect list if it failed.
+            guard member.name != config.name else { return }
+            plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
+        case .suspect:
+            break
+        }
+    }
+
+    static func advertisesPlumtree(_ meta: [UInt8]) -> Bool {
+        guard let tags = try? SerfTags.decode(meta) else { return false }
+        return tags[PlumtreeTag.key] != nil
+    }
+
+    // MARK: Joins and reconnects
+
+    private mutating func joinCompleted(seed: SocketAddress, failure: JoinFailure?, now: Instant, into out: inout [NodeOutput]) {
+        if reconnector.isInFlight(seed), let attempt = reconnector.finished(seed) {
+            metrics.reconnects(succeeded: failure == nil).increment()
+            if let failure {
+                out.append(.reconnect(.failed(member: attempt.member, address: seed, failure)))
+            } else {
+                out.append(.reconnect(.succeeded(member: attempt.member, address: seed)))
+            }
+            if requestedJoins[seed] == nil { return }
+        }
+        guard let pending = requestedJoins[seed] else { return }
+        requestedJoins[seed] = pending > 1 ? pending - 1 : nil
+        out.append(.joinCompleted(seed: seed, failure: failure))
+    }
+
+    mutating func reconnectIfDue(now: Instant, into out: inout [NodeOutput]) {
+        guard membership != nil, !membership!.isLeft else { return }
+        for name in reconnector.expire(now: now) { out.append(.reconnect(.expired(member: name))) }
+        guard let target = reconnector.nextAttempt(alone: isAlone, now: now, random: &random) else { return }
+        out.append(.reconnect(.attempted(member: target.member, address: target.address)))
+        membership!.join([target.address], now: now, into: &membershipOut)
+    }
+}
