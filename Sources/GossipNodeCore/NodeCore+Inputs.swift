@@ -51,6 +51,7 @@ extension NodeCore {
         }
         reconnectIfDue(now: now, into: &out)
         drain(now: now, into: &out)
+        checkDeadlineProgress(now: now)
     }
 
     /// External membership only: the caller reports `name` reachable at `address`, or not.

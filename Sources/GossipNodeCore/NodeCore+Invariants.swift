@@ -1,5 +1,6 @@
 import Membership
 import Plumtree
+import ProtocolSupport
 
 // The node's own invariants, checked after every input in debug builds and whenever the configuration asks
 // (the simulator's runs do). A violation is a bug in the core, so it stops the process with what was wrong.
@@ -36,6 +37,20 @@ extension NodeCore {
             return "eager and lazy peers overlap"
         }
         return nil
+    }
+
+    /// After ``handleTimeout(now:into:)`` the node's own timer (the reconnect schedule) is no longer due at
+    /// `now`: a deadline the call does not move makes a driver call it again at once, forever (a node that
+    /// had left once did this). A protocol core may ask for "now" again on purpose (Plumtree announces its
+    /// neighbours on the call after a burst of member events), so only the node's own part is checked.
+    func checkDeadlineProgress(now: Instant) {
+        #if !DEBUG
+        guard config.checkInvariants else { return }
+        #endif
+        guard membership != nil, !isLeft else { return }
+        if let next = reconnector.nextDeadline(alone: isAlone), next <= now {
+            preconditionFailure("node \(config.name): handleTimeout(\(now)) left a deadline at \(next)")
+        }
     }
 
     private func checkInvariants() {

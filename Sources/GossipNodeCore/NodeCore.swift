@@ -43,7 +43,10 @@ package struct NodeCore {
         self.config = config
         var random = SeededRandom(seed: seed)
         self.metrics = NodeCoreMetrics(factory: factory)
-        self.reconnector = Reconnector(config: config.reconnect, now: now)
+        var reconnect = config.reconnect
+        // An attempt ends with its push/pull's TCP timeout; waiting less would overlap attempts.
+        reconnect.attemptTimeout = max(reconnect.attemptTimeout, config.membership.tcpTimeout + .seconds(1))
+        self.reconnector = Reconnector(config: reconnect, now: now)
         if case .swim(let advertise) = config.membershipSource {
             var tags = config.tags
             tags[PlumtreeTag.key] = PlumtreeTag.value
@@ -110,7 +113,11 @@ package struct NodeCore {
     package var nextDeadline: Instant? {
         var next = plumtree.nextDeadline
         if let membershipNext = membership?.nextDeadline { next = min(next ?? membershipNext, membershipNext) }
-        if let reconnectNext = reconnector.nextDeadline(alone: isAlone) { next = min(next ?? reconnectNext, reconnectNext) }
+        // After a leave nothing is retried, so the schedule must not wake the node either (a deadline that
+        // handleTimeout does not move would spin the driver).
+        if membership != nil, !isLeft, let reconnectNext = reconnector.nextDeadline(alone: isAlone) {
+            next = min(next ?? reconnectNext, reconnectNext)
+        }
         return next
     }
 

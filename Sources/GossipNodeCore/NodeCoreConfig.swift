@@ -30,6 +30,9 @@ package struct ReconnectConfig: Sendable, Equatable {
     package var firstRetry: Duration = .seconds(2)
     /// The shortest time between two attempts, whatever the member.
     package var spacing: Duration = .seconds(1)
+    /// How long an attempt may take before the next one may start anyway (the push/pull's own TCP timeout
+    /// ends it first; this only guards against an outcome that never comes).
+    package var attemptTimeout: Duration = .seconds(30)
     /// Whether the seeds of the last join are tried again, with the same backoff, while the node knows no
     /// other live member (a node started before its seeds, or cut off from every member it knew).
     package var retrySeeds = true

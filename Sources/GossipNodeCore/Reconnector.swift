@@ -23,8 +23,10 @@ package struct Reconnector: Sendable {
     private(set) var failed: [String: Target] = [:]
     /// Seeds of the last join, tried while the node knows no other live member.
     private(set) var seeds: [Target] = []
-    /// The address of the attempt in flight, if any.
+    /// The attempt in flight, if any, and when to stop waiting for its outcome (an outcome that never
+    /// comes must not stop every later attempt).
     private(set) var inFlight: (member: String?, address: SocketAddress)?
+    private var inFlightUntil: Instant = .zero
     private var notBefore: Instant
 
     init(config: ReconnectConfig, now: Instant) {
@@ -57,7 +59,7 @@ package struct Reconnector: Sendable {
 
     /// When ``nextAttempt(alone:now:random:)`` may next have something to do; nil when nothing is waiting.
     func nextDeadline(alone: Bool) -> Instant? {
-        guard inFlight == nil else { return nil }
+        guard inFlight == nil else { return inFlightUntil }
         var next: Instant?
         for target in failed.values { next = min(next ?? target.due, target.due) }
         if alone { for target in seeds { next = min(next ?? target.due, target.due) } }
@@ -75,6 +77,7 @@ package struct Reconnector: Sendable {
 
     /// The target to push/pull with now, if one is due; it stays in flight until ``finished(_:now:random:)``.
     mutating func nextAttempt(alone: Bool, now: Instant, random: inout SeededRandom) -> Target? {
+        if inFlight != nil, now >= inFlightUntil { inFlight = nil }
         guard inFlight == nil, now >= notBefore else { return nil }
         var best: Target?
         func consider(_ target: Target) {
@@ -95,6 +98,7 @@ package struct Reconnector: Sendable {
         chosen.due = now + wait
         store(chosen)
         inFlight = (chosen.member, chosen.address)
+        inFlightUntil = now + config.attemptTimeout
         notBefore = now + config.spacing
         return chosen
     }

@@ -87,6 +87,26 @@ struct NodeCoreTests {
         #expect(core.reconnectTargets.isEmpty)
     }
 
+    @Test("after a leave, a failed member on the reconnect list no longer wakes the node")
+    func noWakeUpsAfterLeave() throws {
+        var core = try Self.makeCore()
+        var out: [NodeOutput] = []
+        let peer = SocketAddress(ipv4: 10, 0, 0, 2, port: 7946)
+        core.receiveDatagram(Self.alive("peer", 2, tags: [PlumtreeTag.key: PlumtreeTag.value]), from: peer, now: .zero, into: &out)
+        core.receiveDatagram(Dead(incarnation: 1, node: "peer", from: "other").encoded(), from: peer, now: .zero, into: &out)
+        core.leave(now: .zero + .seconds(1), into: &out)
+        // A deadline that handleTimeout does not move would hold the clock still here.
+        var now = Instant.zero + .seconds(1)
+        var calls = 0
+        while let next = core.nextDeadline, now < Instant.zero + .seconds(120), calls < 10_000 {
+            now = max(now, next)
+            core.handleTimeout(now: now, into: &out)
+            calls += 1
+        }
+        #expect(now >= Instant.zero + .seconds(120), "the clock stuck at \(now) after \(calls) timer calls")
+        #expect(!out.contains { if case .reconnect(.attempted) = $0 { true } else { false } })
+    }
+
     @Test("an inbound stream is answered exactly once, a refusal reported with its label")
     func streamsAndRefusals() throws {
         var core = try Self.makeCore()

@@ -27,9 +27,9 @@ struct ReconnectorTests {
         for _ in 0..<7 {
             let attempt = try! #require(schedule.nextAttempt(alone: false, now: now, random: &random))
             #expect(attempt.member == "a" && attempt.address == Self.a)
-            // Nothing more while the attempt is in flight.
-            #expect(schedule.nextDeadline(alone: false) == nil)
-            #expect(schedule.nextAttempt(alone: false, now: now + .seconds(100), random: &random) == nil)
+            // Nothing more while the attempt is in flight, until its own timeout.
+            #expect(schedule.nextDeadline(alone: false) == now + config.attemptTimeout)
+            #expect(schedule.nextAttempt(alone: false, now: now + .seconds(1), random: &random) == nil)
             #expect(schedule.finished(Self.a) != nil)
             let next = try! #require(schedule.nextDeadline(alone: false))
             waits.append(Double(next.nanoseconds - now.nanoseconds) / 1e9)
@@ -82,6 +82,22 @@ struct ReconnectorTests {
         #expect(schedule.nextAttempt(alone: false, now: Self.at(100), random: &random) == nil)
         let attempt = try! #require(schedule.nextAttempt(alone: true, now: Self.at(100), random: &random))
         #expect(attempt.member == nil && attempt.address == Self.seed)
+    }
+
+    @Test("an attempt whose outcome never comes stops blocking the others after its timeout")
+    func lostOutcome() {
+        var config = ReconnectConfig()
+        config.attemptTimeout = .seconds(20)
+        var schedule = Reconnector(config: config, now: .zero)
+        var random = SeededRandom(seed: 6)
+        schedule.memberFailed("a", address: Self.a, now: .zero, random: &random)
+        schedule.memberFailed("b", address: Self.b, now: .zero, random: &random)
+        let first = try! #require(schedule.nextAttempt(alone: false, now: Self.at(5), random: &random))
+        #expect(schedule.nextAttempt(alone: false, now: Self.at(24), random: &random) == nil)
+        let second = try! #require(schedule.nextAttempt(alone: false, now: Self.at(25), random: &random))
+        #expect(second.member != first.member)
+        // The late outcome of the first is no longer the one in flight.
+        #expect(schedule.finished(first.address) == nil)
     }
 
     @Test("disabled: nothing is ever scheduled")

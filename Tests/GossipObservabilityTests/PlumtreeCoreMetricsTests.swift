@@ -1,4 +1,5 @@
 import Testing
+import GossipNodeCore
 import Membership
 import Plumtree
 import ProtocolSupport
@@ -110,13 +111,13 @@ struct PlumtreeCoreMetricsTests {
         #expect(model.evaluate(input, now: t0).status == .healthy)
     }
 
-    @Test("a node's two cores in one registry: every declared metric exported, no violation, promtool-clean")
+    @Test("a node core in one registry: every declared metric exported, no violation, promtool-clean")
     func bothCoresInOneRegistry() throws {
         let t0 = Instant(nanoseconds: 1_000_000_000)
         let metrics = NodeMetrics()
-        _ = PlumtreeCore(config: PlumtreeConfig(), localID: "n1", seed: 1, metrics: metrics, now: t0)
-        _ = try MembershipCore(config: .lan, local: LocalNode(name: "n1", address: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946)),
-                               seed: 1, metrics: metrics, now: t0)
+        // The node core creates both protocol cores and its own metrics in one registry.
+        _ = try NodeCore(config: NodeCoreConfig(name: "n1", membershipSource: .swim(advertise: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946))),
+                         seed: 1, metrics: metrics, now: t0)
         #expect(metrics.catalogueViolations.isEmpty, "\(metrics.catalogueViolations)")
         let snapshot = metrics.snapshot()
         for descriptor in metrics.declaredDescriptors {

@@ -56,6 +56,12 @@ public final class RunRecorder {
     public internal(set) var streamsFailed = 0
     /// Deliveries of messages nobody recorded originating (should stay 0).
     public internal(set) var unknownDeliveries = 0
+    /// A message delivered twice to one node within one life of that node (should stay 0: Plumtree
+    /// delivers exactly once). A node restarted after a message was broadcast may deliver it again: the
+    /// fresh process has forgotten it, and that is not counted.
+    public private(set) var duplicateDeliveries = 0
+    /// When each restarted node began its current life.
+    private var lifeStart: [Int: Instant] = [:]
     private let clusterCapacity: Int
 
     init(clusterCapacity: Int) {
@@ -79,7 +85,12 @@ public final class RunRecorder {
                 return
             }
             let word = node.index / 64, bit = UInt64(1) << UInt64(node.index % 64)
-            guard word < record.delivered.count, record.delivered[word] & bit == 0 else { return }
+            guard word < record.delivered.count else { return }
+            guard record.delivered[word] & bit == 0 else {
+                // Both deliveries fall in the node's current life when the message is younger than it.
+                if record.time >= lifeStart[node.index] ?? .zero { duplicateDeliveries += 1 }
+                return
+            }
             record.delivered[word] |= bit
             record.deliveredCount += 1
             record.maxHops = max(record.maxHops, hops)
@@ -94,6 +105,10 @@ public final class RunRecorder {
     func recordState(member: NodeID, state: ObservedMemberState, observer: NodeID, genuine: Bool, now: Instant) {
         guard state != .alive else { return }
         stateObservations.append(StateObservation(time: now, observer: observer, member: member, state: state, genuine: genuine))
+    }
+
+    func nodeRestarted(_ node: NodeID, at time: Instant) {
+        lifeStart[node.index] = time
     }
 
     func fault(_ kind: FaultEvent.Kind, _ nodes: [NodeID], at time: Instant, _ detail: String = "") {

@@ -186,6 +186,7 @@ public final class Simulation<Node: SimulatedNode> {
         slots[id.index].restarts += 1
         slots[id.index].life &+= 1
         recorder.fault(.restart, [id], at: now)
+        recorder.nodeRestarted(id, at: now)
         boot(id.index)
     }
 

@@ -45,6 +45,8 @@ public struct ClusterOptions: Sendable {
     public var reconnectInterval: Duration = .seconds(30)
     /// How long failed members are tried again (swim mode); zero turns reconnecting off, as memberlist alone.
     public var reconnectTimeout: Duration = .seconds(24 * 3600)
+    /// Check every node's invariants after every input, in release builds too (debug builds always do).
+    public var checkInvariants = false
 
     public init(
         nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
@@ -91,9 +93,10 @@ public final class Cluster {
         var reconnect = ReconnectConfig()
         reconnect.interval = options.reconnectInterval
         reconnect.timeout = options.reconnectTimeout
+        let checkInvariants = options.checkInvariants
         simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { [reconnect] context in
             ClusterNode(context, config: plumtree, membership: mode, membershipConfig: membershipConfig, reconnect: reconnect,
-                        oracleViewSize: view)
+                        checkInvariants: checkInvariants, oracleViewSize: view)
         }
         switch options.metrics {
         case .prometheus:

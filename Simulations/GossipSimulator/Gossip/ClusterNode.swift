@@ -29,7 +29,8 @@ public struct ClusterNode: SimulatedNode {
     let oracleViewSize: Int?
 
     init(_ context: NodeContext, config: PlumtreeConfig, membership mode: MembershipMode,
-         membershipConfig: MembershipConfig = .lan, reconnect: ReconnectConfig = ReconnectConfig(), oracleViewSize: Int? = nil) {
+         membershipConfig: MembershipConfig = .lan, reconnect: ReconnectConfig = ReconnectConfig(),
+         checkInvariants: Bool = false, oracleViewSize: Int? = nil) {
         id = context.id
         self.oracleViewSize = oracleViewSize
         membershipMode = mode
@@ -38,7 +39,7 @@ public struct ClusterNode: SimulatedNode {
         random = SeededRandom(seed: context.seed ^ 0x5EED_0F_C1A5)
         let source: MembershipSource = mode == .swim ? .swim(advertise: context.id.address) : .external
         let nodeConfig = NodeCoreConfig(name: context.id.name, membershipSource: source, membership: membershipConfig,
-                                        plumtree: config, reconnect: reconnect, checkInvariants: false)
+                                        plumtree: config, reconnect: reconnect, checkInvariants: checkInvariants)
         do {
             core = try NodeCore(config: nodeConfig, seed: context.seed, metrics: context.metrics, now: context.now)
         } catch {
