@@ -33,6 +33,7 @@ extension PlumtreeCore {
     /// and schedules the next round.
     mutating func runAntiEntropyRound(now: Instant, into output: inout [PlumtreeOutput]) {
         pullWanted(now: now, into: &output)
+        offerCatchUp(now: now, into: &output)
         let foundWork = antiEntropyFoundWork
         antiEntropyFoundWork = false
         // A round without a digest (nothing old enough cached) says nothing about the cluster: the interval

@@ -30,6 +30,7 @@ extension PlumtreeCore {
         peers[slot].isMember = true
         members.append(slot)
         antiEntropyMembershipChanged(now: now)
+        scheduleCatchUp(for: name)
         guard peers[slot].role == .none else { return }
         let size = eager.count + lazy.count
         if size < config.targetNeighbours {

@@ -48,7 +48,8 @@ public struct FaultFuzzResult: Sendable {
 ///   too).
 /// The same seed replays the same run, event for event.
 public enum FaultFuzz {
-    public static func run(seed: UInt64, options: FaultFuzzOptions = FaultFuzzOptions()) -> FaultFuzzResult {
+    public static func run(seed: UInt64, options: FaultFuzzOptions = FaultFuzzOptions(),
+                           inspect: ((Cluster) -> Void)? = nil) -> FaultFuzzResult {
         let started = Date()
         var clusterOptions = ClusterOptions(nodes: options.nodes, seed: seed, membership: .swim, scrapeInterval: nil,
                                             metrics: .lightweight)
@@ -154,6 +155,7 @@ public enum FaultFuzz {
         broadcastIfDue(until: cluster.now + options.quietPeriod / 2)
         cluster.run(for: options.quietPeriod / 2)
 
+        inspect?(cluster)
         // Checks.
         var failures: [String] = []
         let running = cluster.runningNodes
