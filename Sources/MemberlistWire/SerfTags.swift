@@ -10,14 +10,25 @@ public enum SerfTags {
     /// Encodes tags as serf does, keys sorted so the bytes are the same on every run.
     /// Refused with `too_large` when the result exceeds ``maxMetaSize``.
     public static func encode(_ tags: [String: String]) throws(WireError) -> [UInt8] {
+        let bytes = unlimited(tags)
+        guard bytes.count <= maxMetaSize else {
+            throw WireError(.tooLarge, "tags take \(bytes.count) bytes, the limit is \(maxMetaSize)")
+        }
+        return bytes
+    }
+
+    /// The size `encode` would give, whatever it is: an error about tags that are too large must name
+    /// their real size, not the first size over the limit.
+    public static func encodedSize(_ tags: [String: String]) -> Int {
+        unlimited(tags).count
+    }
+
+    private static func unlimited(_ tags: [String: String]) -> [UInt8] {
         var w = MsgpackWriter(prefix: [magicByte])
         w.writeMapHeader(count: tags.count)
         for key in tags.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             w.writeString(key)
             w.writeString(tags[key] ?? "")
-        }
-        guard w.bytes.count <= maxMetaSize else {
-            throw WireError(.tooLarge, "tags take \(w.bytes.count) bytes, the limit is \(maxMetaSize)")
         }
         return w.bytes
     }
