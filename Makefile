@@ -7,7 +7,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometh
 # Tests that need real tools find them here; the paths are Debian's.
 export PATH := $(PATH):/usr/sbin:/usr/bin
 
-.PHONY: deps build test unit sanitize proofs demo bench fuzz sim clean
+.PHONY: deps build test unit sanitize proofs demo bench fuzz fuzz-settings sim clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -90,3 +90,10 @@ fuzz:
 	mkdir -p .build-fuzz/corpus
 	SWIFT_BACKTRACE=enable=no .build-fuzz/memberlist-wire-fuzz -runs=$(FUZZ_RUNS) -max_len=65536 \
 	  .build-fuzz/corpus Tests/Fuzz/corpus
+
+# libFuzzer over the settings parsers (YAML file, GOSSIP_* environment, flags) through the agent's loader.
+fuzz-settings:
+	bash Tests/Fuzz/build.sh settings
+	mkdir -p .build-fuzz/settings-corpus
+	SWIFT_BACKTRACE=enable=no .build-fuzz/settings-fuzz -runs=$(FUZZ_RUNS) -max_len=4096 \
+	  .build-fuzz/settings-corpus Tests/Fuzz/settings-corpus

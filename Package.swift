@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipNodeCore", "GossipRuntime", metrics, prometheus, "GossipNode"]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
-        .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", serviceLifecycle, logging]),
+        .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", "GossipObservability", "MemberlistWire", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport", "GossipNode", "ProtocolSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),

@@ -48,6 +48,12 @@ public final class GossipNode: Sendable, Service {
     /// Creates the node: starts its event loop and binds its membership socket, but sends nothing yet.
     /// - Throws: ``GossipNodeError`` naming what was wrong (address in use, invalid key, tags too large...).
     public init(configuration: GossipNodeConfiguration) async throws(GossipNodeError) {
+        // Refused before anything runs: an admin server off loopback without a token must be asked for.
+        if let admin = configuration.admin {
+            _ = try AdminAccess.decide(address: admin, token: configuration.adminToken,
+                                       allowUnauthenticated: configuration.adminAllowUnauthenticated)
+        }
+        try TagSize.check(configuration.tags)
         self.configuration = configuration
         let levels = configuration.logLevel.map { level in
             Dictionary(uniqueKeysWithValues: LogComponent.allCases.map { ($0, level) })

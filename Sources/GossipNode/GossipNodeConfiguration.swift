@@ -49,8 +49,13 @@ public struct GossipNodeConfiguration: Sendable {
     /// The admin HTTP server (/metrics, /health, the admin API); nil runs none. Binds loopback unless told.
     public var admin: SocketAddress?
     /// Required on mutating admin routes (broadcast, leave) when set; without one, those routes only answer
-    /// on a loopback admin address.
+    /// on a loopback admin address. An admin address off loopback needs a token, or
+    /// ``adminAllowUnauthenticated``: without either the node refuses to start.
     public var adminToken: String?
+    /// Lets an admin server off loopback run without a token: it then serves the read routes (/metrics,
+    /// /health, /v1/members) to anyone who reaches it, refuses the write routes, and the node logs a
+    /// warning at start. For networks where the address is already protected (a firewall, a pod network).
+    public var adminAllowUnauthenticated = false
     /// Members to join at start; the node joins through every one it can reach.
     public var seeds: [SocketAddress] = []
     /// Tags announced to the cluster (serf's tag format, at most 512 bytes encoded). The node adds

@@ -16,6 +16,9 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
     case tagsTooLarge(size: Int)
     /// The configuration is unusable; the text names the setting.
     case invalidConfiguration(String)
+    /// The admin server would listen off loopback without a token, and the operator did not allow that
+    /// with `admin_allow_unauthenticated`.
+    case adminUnauthenticated(SocketAddress)
     /// The call needs a started node.
     case notStarted
     /// `start()` was called twice.
@@ -39,6 +42,11 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
             return "tags take \(size) bytes, over memberlist's 512-byte limit: use fewer or shorter tags"
         case .invalidConfiguration(let text):
             return "invalid configuration: \(text)"
+        case .adminUnauthenticated(let address):
+            return "the admin server on \(address) is reachable off loopback without a token: set admin_token_file "
+                + "(--admin-token-file FILE) or GOSSIP_ADMIN_TOKEN, or bind admin to 127.0.0.1; to serve the read "
+                + "routes (/metrics, /health, /v1/members) to anyone without a token, set admin_allow_unauthenticated "
+                + "(--admin-allow-unauthenticated)"
         case .notStarted: return "the node is not started: call start() first"
         case .alreadyStarted: return "the node is already started"
         case .stopped: return "the node has left the cluster or shut down"

@@ -17,6 +17,12 @@ public enum SerfTags {
         return bytes
     }
 
+    /// The size `encode` would give, whatever it is: an error about tags that are too large must name
+    /// their real size, not the first size over the limit.
+    public static func encodedSize(_ tags: [String: String]) -> Int {
+        encodeUnchecked(tags).count
+    }
+
     /// The encoding without the size check, so that a refusal can say how large the tags really are.
     public static func encodeUnchecked(_ tags: [String: String]) -> [UInt8] {
         var w = MsgpackWriter(prefix: [magicByte])

@@ -7,8 +7,11 @@ struct AdminOptions: ParsableArguments {
     @Option(name: .long, help: "The agent's admin address (HOST:PORT).")
     var admin: String = "127.0.0.1:9101"
 
-    @Option(name: .long, help: "The admin token, when the agent requires one (also GOSSIP_ADMIN_TOKEN).")
+    @Option(name: .long, help: "The admin token, when the agent requires one. Visible in ps: prefer --token-file or GOSSIP_ADMIN_TOKEN.")
     var token: String?
+
+    @Option(name: .customLong("token-file"), help: "A file holding the admin token.")
+    var tokenFile: String?
 
     @Flag(name: .long, help: "Print the agent's answer as JSON.")
     var json = false
@@ -20,7 +23,15 @@ struct AdminOptions: ParsableArguments {
         } catch {
             throw ValidationError("--admin: \(error)")
         }
-        let token = self.token ?? environmentValue("GOSSIP_ADMIN_TOKEN")
+        var token = self.token
+        if token == nil, let tokenFile {
+            do throws(ConfigurationError) {
+                token = try AdminTokenFile.read(tokenFile, key: "--token-file", source: .flag)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        token = token ?? environmentValue("GOSSIP_ADMIN_TOKEN")
         return AdminClient(address: address, token: token)
     }
 }

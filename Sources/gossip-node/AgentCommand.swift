@@ -27,7 +27,14 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A YAML file with any setting.") var config: String?
     @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
-    @Option(name: .customLong("admin-token"), help: "Token required by mutating admin routes when --admin is not loopback.") var adminToken: String?
+    @Option(name: .customLong("admin-token"),
+            help: "Token required by the admin write routes. Visible in ps: prefer --admin-token-file or GOSSIP_ADMIN_TOKEN.")
+    var adminToken: String?
+    @Option(name: .customLong("admin-token-file"), help: "A file holding the admin token (kept out of ps and the environment).")
+    var adminTokenFile: String?
+    @Flag(name: .customLong("admin-allow-unauthenticated"),
+          help: "Let an --admin address off loopback run without a token: read routes for anyone, write routes off.")
+    var adminAllowUnauthenticated = false
     @Flag(name: .customLong("print-messages"), help: "Write every delivered message to stdout as one JSON object per line.")
     var printMessages = false
 
@@ -43,6 +50,8 @@ struct AgentCommand: AsyncParsableCommand {
         add("log_format", logFormat)
         add("log_level", logLevel)
         add("admin_token", adminToken)
+        add("admin_token_file", adminTokenFile)
+        if adminAllowUnauthenticated { flags.append(("admin_allow_unauthenticated", .scalar("true"))) }
         if !join.isEmpty { flags.append(("join", .list(join))) }
         if !tag.isEmpty { flags.append(("tags", .list(tag))) }
         if let encrypt { flags.append(("encrypt", .list([encrypt]))) }
@@ -50,6 +59,9 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if adminToken != nil {
+            printError("warning: --admin-token shows the token to every user of this host (ps); use --admin-token-file or GOSSIP_ADMIN_TOKEN")
+        }
         let configuration: GossipNodeConfiguration
         do {
             configuration = try GossipNodeConfiguration.load(file: config, environment: processEnvironment(), flags: flagSettings)

@@ -24,7 +24,12 @@ struct DemoCommand: AsyncParsableCommand {
     func validate() throws {
         guard (2...64).contains(nodes) else { throw ValidationError("--nodes must be between 2 and 64") }
         guard (1...10_000).contains(messages) else { throw ValidationError("--messages must be between 1 and 10000") }
-        if let duration, duration < 0 { throw ValidationError("--duration must not be negative") }
+        // Bounded so that no value overflows: a sleep of Int.max seconds traps in the clock's arithmetic,
+        // and `adminBasePort + index` would trap near Int.max.
+        if let duration, !(0...31_536_000).contains(duration) {
+            throw ValidationError("--duration must be between 0 and 31536000 seconds (a year)")
+        }
+        guard (1...65_535).contains(adminBasePort) else { throw ValidationError("--admin-base-port must be between 1 and 65535") }
     }
 
     func run() async throws {

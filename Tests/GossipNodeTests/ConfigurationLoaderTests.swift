@@ -18,7 +18,7 @@ private let schema = SettingsSchema<Sample>([
         root.profile = try ValueParsers.choice(text, key: "profile", among: ["lan", "wan"], source: source)
     },
     .scalar("membership.probe_interval", help: "probe interval") { root, text, source throws(ConfigurationError) in
-        root.interval = try ValueParsers.duration(text, key: "membership.probe_interval", source: source)
+        root.interval = try ValueParsers.duration(text, key: "membership.probe_interval", range: .milliseconds(1) ... .seconds(3600), source: source)
     },
     .scalar("plumtree.eager_fanout", help: "eager fanout") { root, text, source throws(ConfigurationError) in
         root.fanout = try ValueParsers.integer(text, key: "plumtree.eager_fanout", range: 1...64, source: source)
@@ -109,9 +109,14 @@ private func writeFile(_ text: String) throws -> String {
     }
 
     @Test func valueParsersAcceptTheDocumentedForms() throws {
-        #expect(try ValueParsers.duration("250ms", key: "k", source: .flag) == .milliseconds(250))
-        #expect(try ValueParsers.duration("1.5s", key: "k", source: .flag) == .milliseconds(1500))
-        #expect(try ValueParsers.duration("2m", key: "k", source: .flag) == .seconds(120))
+        let anyDuration = Duration.zero ... .seconds(86_400)
+        #expect(try ValueParsers.duration("250ms", key: "k", range: anyDuration, source: .flag) == .milliseconds(250))
+        #expect(try ValueParsers.duration("1.5s", key: "k", range: anyDuration, source: .flag) == .milliseconds(1500))
+        #expect(try ValueParsers.duration("2m", key: "k", range: anyDuration, source: .flag) == .seconds(120))
+        #expect(try ValueParsers.duration("24h", key: "k", range: anyDuration, source: .flag) == .seconds(86_400))
+        #expect(throws: ConfigurationError.outOfRange(key: "k", value: "1e300s", allowed: "0s...24h", source: .flag)) {
+            try ValueParsers.duration("1e300s", key: "k", range: anyDuration, source: .flag)
+        }
         #expect(try ValueParsers.bytes("64KiB", key: "k", range: 0...1 << 30, source: .flag) == 65536)
         #expect(try ValueParsers.bytes("1400", key: "k", range: 0...1 << 30, source: .flag) == 1400)
         #expect(try ValueParsers.boolean("off", key: "k", source: .flag) == false)

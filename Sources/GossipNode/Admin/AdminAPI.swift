@@ -7,8 +7,9 @@ import Foundation
 /// The admin API's JSON documents, shared by the node that serves them and the clients that read them.
 ///
 /// Routes: `GET /v1/members`, `POST /v1/broadcast` (body: the payload bytes), `POST /v1/leave`,
-/// `GET /health` (see docs/MONITORING.md). Mutating routes need `Authorization: Bearer TOKEN` whenever the
-/// admin address is not loopback.
+/// `GET /health` (see docs/MONITORING.md). With a token configured, the write routes need
+/// `Authorization: Bearer TOKEN`. Off loopback a token is required, unless `admin_allow_unauthenticated`
+/// is set: then the write routes are off (``AdminAccess``).
 public enum AdminAPI {
     public struct Member: Codable, Sendable, Equatable {
         public var name: String

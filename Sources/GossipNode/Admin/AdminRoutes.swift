@@ -10,7 +10,7 @@ import ProtocolSupport
 /// The admin HTTP routes of a node: /metrics and /health (docs/MONITORING.md) beside the JSON admin API
 /// the CLI uses (docs in ``AdminAPI``).
 extension GossipNode {
-    func registerAdminRoutes(on router: HTTPRouter, adminIsLoopback: Bool) {
+    func registerAdminRoutes(on router: HTTPRouter, access: AdminAccess) {
         let node = self
         router.route(.GET, "/metrics") { (_: HTTPRequest) -> HTTPResponse in
             guard let metrics = node.metrics else {
@@ -38,7 +38,7 @@ extension GossipNode {
             return .encodedJSON(reply)
         }
         router.route(.POST, "/v1/broadcast") { (request: HTTPRequest) async -> HTTPResponse in
-            if let refusal = node.authorize(request, adminIsLoopback: adminIsLoopback) { return refusal }
+            if let refusal = Self.authorize(request, access: access) { return refusal }
             do throws(GossipNodeError) {
                 let id = try await node.broadcast(request.body)
                 return .encodedJSON(AdminAPI.BroadcastReply(id: id))
@@ -48,24 +48,28 @@ extension GossipNode {
             }
         }
         router.route(.POST, "/v1/leave") { (request: HTTPRequest) async -> HTTPResponse in
-            if let refusal = node.authorize(request, adminIsLoopback: adminIsLoopback) { return refusal }
+            if let refusal = Self.authorize(request, access: access) { return refusal }
             // Answer first, then leave: the leave takes up to leaveTimeout and ends with the node stopping.
             Task { try? await node.leave(); node.stoppedSignal.fire() }
             return .json(.accepted, "{\"leaving\":true}")
         }
     }
 
-    /// Mutating routes need the token whenever one is configured, and are refused off loopback without one:
-    /// an admin address other hosts can reach must not let them broadcast or stop the node.
-    private func authorize(_ request: HTTPRequest, adminIsLoopback: Bool) -> HTTPResponse? {
-        guard let token = configuration.adminToken else {
-            if adminIsLoopback { return nil }
-            return .jsonError(.init(code: 403), "mutating admin routes are disabled: set admin_token to use them off loopback")
+    /// Write routes need the token whenever one is configured, and are off when the server runs off
+    /// loopback without one: an admin address other hosts reach must not let them broadcast or stop the node.
+    private static func authorize(_ request: HTTPRequest, access: AdminAccess) -> HTTPResponse? {
+        switch access {
+        case .open:
+            return nil
+        case .readOnly:
+            return .jsonError(.init(code: 403),
+                              "write routes are off: this admin server runs off loopback without a token; set admin_token_file to use them")
+        case .token(let token):
+            guard AdminToken.authorizes(header: request.headers["Authorization"], token: token) else {
+                return .jsonError(.init(code: 401), "missing or wrong admin token: send Authorization: Bearer TOKEN")
+            }
+            return nil
         }
-        guard request.headers["Authorization"] == "Bearer \(token)" else {
-            return .jsonError(.init(code: 401), "missing or wrong admin token: send Authorization: Bearer TOKEN")
-        }
-        return nil
     }
 }
 

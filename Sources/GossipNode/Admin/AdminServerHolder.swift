@@ -18,8 +18,14 @@ extension GossipNode {
     public var adminAddress: SocketAddress? { admin.address }
 
     func startAdminServer(on address: SocketAddress) async throws(GossipNodeError) {
+        let access = try AdminAccess.decide(address: address, token: configuration.adminToken,
+                                            allowUnauthenticated: configuration.adminAllowUnauthenticated)
+        if access == .readOnly {
+            logger.warning("admin server off loopback without a token: read routes answer anyone who reaches it, write routes are off",
+                           metadata: ["admin": "\(address)", "setting": "admin_allow_unauthenticated"])
+        }
         let router = HTTPRouter()
-        registerAdminRoutes(on: router, adminIsLoopback: address.isLoopback)
+        registerAdminRoutes(on: router, access: access)
         do {
             let server = try await AdminHTTPServer.start(
                 on: loop, configuration: AdminHTTPServerConfiguration(address: address), router: router)

@@ -47,9 +47,14 @@ extension GossipNodeConfiguration {
         .scalar("admin", help: "HOST:PORT of the admin HTTP server (/metrics, /health, admin API)") { c, text, source throws(ConfigurationError) in
             c.admin = try ValueParsers.address(text, key: "admin", source: source)
         },
-        .scalar("admin_token", help: "token required by mutating admin routes when admin is not loopback") { c, text, _ in
+        .scalar("admin_token", help: "token required by mutating admin routes (prefer admin_token_file: flags show in ps)") { c, text, _ in
             c.adminToken = text.trimmed.isEmpty ? nil : text.trimmed
         },
+        .scalar("admin_token_file", help: "file holding the admin token, so that it stays out of ps and the environment") { c, text, source throws(ConfigurationError) in
+            c.adminToken = try AdminTokenFile.read(text.trimmed, key: "admin_token_file", source: source)
+        },
+        flag("admin_allow_unauthenticated", "serve the admin read routes off loopback without a token (write routes stay off)",
+             \.adminAllowUnauthenticated),
         NodeSetting("join", shape: .list, help: "HOST:PORT of a member to join; repeatable") { c, raw, source throws(ConfigurationError) in
             c.seeds = []
             for item in raw.asList { c.seeds.append(try ValueParsers.address(item, key: "join", source: source)) }
@@ -76,9 +81,7 @@ extension GossipNodeConfiguration {
             let levels = Logger.Level.allCases.map(\.rawValue)
             c.logLevel = Logger.Level(rawValue: try ValueParsers.choice(text, key: "log_level", among: levels, source: source))
         },
-        .scalar("leave_timeout", help: "how long a graceful leave waits for its announcement to spread") { c, text, source throws(ConfigurationError) in
-            c.leaveTimeout = try ValueParsers.duration(text, key: "leave_timeout", source: source)
-        },
+        duration("leave_timeout", "how long a graceful leave waits for its announcement to spread", .zero ... .seconds(600), \.leaveTimeout),
         .scalar("seed", help: "seed of the node's protocol randomness (for reproducible runs)") { c, text, source throws(ConfigurationError) in
             guard let seed = UInt64(text.trimmed) else {
                 throw .invalidValue(key: "seed", value: text, expected: "an unsigned 64-bit integer", source: source)
@@ -87,10 +90,12 @@ extension GossipNodeConfiguration {
         },
     ]
 
-    private static func duration(_ key: String, _ help: String,
+    /// A duration setting, refused outside `range`: every timer of the node is bounded so that no value
+    /// overflows the arithmetic of deadlines (`now + interval`), and none is so short it spins the loop.
+    private static func duration(_ key: String, _ help: String, _ range: ClosedRange<Duration>,
                                  _ path: WritableKeyPath<GossipNodeConfiguration, Duration> & Sendable) -> NodeSetting {
-        .scalar(key, help: help) { c, text, source throws(ConfigurationError) in
-            c[keyPath: path] = try ValueParsers.duration(text, key: key, source: source)
+        .scalar(key, help: help + " (\(DurationText.range(range)))") { c, text, source throws(ConfigurationError) in
+            c[keyPath: path] = try ValueParsers.duration(text, key: key, range: range, source: source)
         }
     }
 
@@ -116,41 +121,41 @@ extension GossipNodeConfiguration {
     }
 
     private static let membershipSettings: [NodeSetting] = [
-        duration("membership.probe_interval", "time between probes", \.membership.probeInterval),
-        duration("membership.probe_timeout", "wait for a direct ack before indirect probes", \.membership.probeTimeout),
+        duration("membership.probe_interval", "time between probes", .milliseconds(1) ... .seconds(3600), \.membership.probeInterval),
+        duration("membership.probe_timeout", "wait for a direct ack before indirect probes", .milliseconds(1) ... .seconds(3600), \.membership.probeTimeout),
         integer("membership.indirect_checks", "members asked to probe indirectly", 0...16, \.membership.indirectChecks),
         flag("membership.tcp_pings", "TCP ping fallback before suspecting", \.membership.tcpPings),
         integer("membership.suspicion_mult", "suspicion timeout multiplier", 1...100, \.membership.suspicionMult),
         integer("membership.suspicion_max_timeout_mult", "longest suspicion over the shortest", 1...100, \.membership.suspicionMaxTimeoutMult),
         integer("membership.retransmit_mult", "broadcast retransmit multiplier", 1...100, \.membership.retransmitMult),
-        duration("membership.gossip_interval", "time between gossip rounds", \.membership.gossipInterval),
+        duration("membership.gossip_interval", "time between gossip rounds", .milliseconds(1) ... .seconds(3600), \.membership.gossipInterval),
         integer("membership.gossip_nodes", "members gossiped to per round", 1...64, \.membership.gossipNodes),
-        duration("membership.gossip_to_the_dead_time", "how long dead members still get gossip", \.membership.gossipToTheDeadTime),
-        duration("membership.push_pull_interval", "time between full state exchanges (0 disables)", \.membership.pushPullInterval),
-        duration("membership.tcp_timeout", "deadline of every stream", \.membership.tcpTimeout),
+        duration("membership.gossip_to_the_dead_time", "how long dead members still get gossip", .zero ... .seconds(86_400), \.membership.gossipToTheDeadTime),
+        duration("membership.push_pull_interval", "time between full state exchanges (0 disables)", .zero ... .seconds(86_400), \.membership.pushPullInterval),
+        duration("membership.tcp_timeout", "deadline of every stream", .milliseconds(1) ... .seconds(3600), \.membership.tcpTimeout),
         integer("membership.awareness_max_multiplier", "Lifeguard's largest probe slow-down", 1...64, \.membership.awarenessMaxMultiplier),
         size("membership.udp_buffer_size", "largest datagram sent", 576...65_507, \.membership.udpBufferSize),
         flag("membership.compression", "LZW-compress outgoing messages when smaller", \.membership.compression),
-        duration("membership.reconnect_interval", "longest wait between attempts to reach a failed member again", \.reconnectInterval),
-        duration("membership.reconnect_timeout", "how long a failed member is tried again (0: never)", \.reconnectTimeout),
+        duration("membership.reconnect_interval", "longest wait between attempts to reach a failed member again", .seconds(1) ... .seconds(3600), \.reconnectInterval),
+        duration("membership.reconnect_timeout", "how long a failed member is tried again (0: never)", .zero ... .seconds(30 * 24 * 3600), \.reconnectTimeout),
     ]
 
     private static let plumtreeSettings: [NodeSetting] = [
         integer("plumtree.eager_fanout", "neighbours receiving full payloads", 1...64, \.plumtree.eagerFanout),
         integer("plumtree.lazy_fanout", "neighbours receiving announcements", 0...128, \.plumtree.lazyFanout),
-        duration("plumtree.ihave_interval", "longest wait before announcements are flushed", \.plumtree.ihaveInterval),
+        duration("plumtree.ihave_interval", "longest wait before announcements are flushed", .milliseconds(1) ... .seconds(60), \.plumtree.ihaveInterval),
         integer("plumtree.ihave_batch_size", "announcements that trigger a flush", 1...64, \.plumtree.ihaveBatchSize),
-        duration("plumtree.graft_timeout", "wait for an announced payload before grafting", \.plumtree.graftTimeout),
+        duration("plumtree.graft_timeout", "wait for an announced payload before grafting", .milliseconds(1) ... .seconds(600), \.plumtree.graftTimeout),
         integer("plumtree.graft_max_retries", "graft retries before giving up", 0...32, \.plumtree.graftMaxRetries),
-        duration("plumtree.message_cache_ttl", "how long payloads stay cached", \.plumtree.messageCacheTTL),
+        duration("plumtree.message_cache_ttl", "how long payloads stay cached", .milliseconds(1) ... .seconds(86_400), \.plumtree.messageCacheTTL),
         integer("plumtree.message_cache_max_size", "payloads cached at most", 1...10_000_000, \.plumtree.messageCacheMaxSize),
-        duration("plumtree.prune_settle_delay", "how long a duplicate's prune waits for overlapping broadcasts (0: at once)", \.plumtree.pruneSettleDelay),
+        duration("plumtree.prune_settle_delay", "how long a duplicate's prune waits for overlapping broadcasts (0: at once)", .zero ... .seconds(60), \.plumtree.pruneSettleDelay),
         integer("plumtree.optimization_threshold", "hop gain that re-grafts the tree", 1...64, \.plumtree.optimizationThreshold),
         integer("plumtree.optimization_confirmations", "messages that must show that gain before the tree re-grafts (1: the paper)", 1...64, \.plumtree.optimizationConfirmations),
         flag("plumtree.tree_optimization", "whether the tree optimizes itself", \.plumtree.treeOptimization),
         size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
-        duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", \.plumtree.antiEntropyInterval),
-        duration("plumtree.anti_entropy_max_interval", "longest time between anti-entropy exchanges while they find nothing", \.plumtree.antiEntropyMaxInterval),
+        duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", .milliseconds(1) ... .seconds(3600), \.plumtree.antiEntropyInterval),
+        duration("plumtree.anti_entropy_max_interval", "longest time between anti-entropy exchanges while they find nothing", .milliseconds(1) ... .seconds(86_400), \.plumtree.antiEntropyMaxInterval),
         size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
     ]
 }

@@ -57,7 +57,11 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible {
 /// A configuration refused, naming the key, the value and what was expected.
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unknownKey(key: String, source: SettingSource)
+    /// The text is not of the setting's kind (not a duration, not an address...).
     case invalidValue(key: String, value: String, expected: String, source: SettingSource)
+    /// The value is of the right kind but outside what the setting allows; `allowed` is the range, written
+    /// as the setting takes it (`1ms...1h`, `1...64`).
+    case outOfRange(key: String, value: String, allowed: String, source: SettingSource)
     case unreadableFile(path: String, reason: String)
     case missing(key: String, hint: String)
 
@@ -67,6 +71,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "unknown setting '\(key)' in \(source): check its spelling against docs (gossip-node agent --help lists every setting)"
         case .invalidValue(let key, let value, let expected, let source):
             return "invalid value '\(value)' for '\(key)' in \(source): expected \(expected)"
+        case .outOfRange(let key, let value, let allowed, let source):
+            return "value '\(value)' for '\(key)' in \(source) is out of range: use a value in \(allowed)"
         case .unreadableFile(let path, let reason):
             return "cannot read config file \(path): \(reason)"
         case .missing(let key, let hint):

@@ -46,12 +46,14 @@ public struct GossipLogHandler: LogHandler {
         sink.write(line: line)
     }
 
-    /// `TIMESTAMP LEVEL COMPONENT: message key=value ...`, keys sorted so lines diff cleanly.
+    /// `TIMESTAMP LEVEL COMPONENT: message key=value ...`, keys sorted so lines diff cleanly. The message
+    /// and every key and value are escaped (``LogTextEscaping``): they carry names and reasons from the
+    /// network, and one line must stay one line.
     private func textLine(_ event: LogEvent, _ metadata: Logger.Metadata) -> String {
-        var line = "\(timestamp()) \(event.level.rawValue) \(component): \(event.message.description)"
+        var line = "\(timestamp()) \(event.level.rawValue) \(component): \(LogTextEscaping.message(event.message.description))"
         for key in metadata.keys.sorted() {
             guard let value = metadata[key] else { continue }
-            line += " \(key)=\(Self.text(value))"
+            line += " \(LogTextEscaping.field(key))=\(LogTextEscaping.field(value.description))"
         }
         return line
     }
@@ -69,11 +71,6 @@ public struct GossipLogHandler: LogHandler {
             }
         }
         return writer.text
-    }
-
-    private static func text(_ value: Logger.Metadata.Value) -> String {
-        let raw = value.description
-        return raw.contains(" ") || raw.isEmpty ? "\"\(raw)\"" : raw
     }
 
     private static func writeJSON(_ value: Logger.Metadata.Value, _ writer: JSONWriter) {
