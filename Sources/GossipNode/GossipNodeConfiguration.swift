@@ -63,6 +63,8 @@ public struct GossipNodeConfiguration: Sendable {
     /// Health thresholds (docs/MONITORING.md); a node with fewer overlay peers than `minimumPeers` is degraded.
     public var health = HealthConfiguration()
     public var minimumPeers = 2
+    /// Caps on inbound memberlist TCP streams: how many at once, and the bytes they hold together.
+    public var inboundStreams = InboundStreamLimits()
     /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
     public var deliveryBufferLimit = 10_000
     /// When no seed answered at start, the node keeps trying them this often until one does (serf's

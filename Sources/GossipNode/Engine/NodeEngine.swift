@@ -54,6 +54,14 @@ final class NodeEngine {
     /// The largest stream a peer may send us (memberlist's own limit on push/pull and user messages).
     static let maxStreamBytes = 20 << 20
 
+    // MARK: Inbound stream limits (issue 20, hostile input): kept in this one block for an easy merge.
+    /// Caps inbound streams in number and buffered bytes (NodeEngine+Streams.swift). Lazy so that the
+    /// initialiser stays as it is; its metrics use the node's factory, as the cores' do.
+    lazy var inboundStreamBudget = InboundStreamBudget(
+        limits: configuration.inboundStreams,
+        metrics: configuration.metricsFactory ?? nodeMetrics ?? NOOPMetricsHandler.instance)
+    // MARK: end of inbound stream limits
+
     init(loop: EventLoop, configuration: GossipNodeConfiguration, metrics: any MetricsFactory, nodeMetrics: NodeMetrics?,
          logger: Logger, seed: UInt64, sink: NodeSink) throws(GossipNodeError) {
         self.loop = loop

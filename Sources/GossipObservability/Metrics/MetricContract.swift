@@ -14,8 +14,9 @@ public enum MetricContract {
         name: "plumtree_health_status", kind: .gauge,
         help: "Node health: 0 healthy, 1 degraded, 2 unhealthy (see /health for the reasons).")
 
-    /// Descriptors owned by the observability layer itself.
-    public static let observability: [MetricDescriptor] = [healthStatus]
+    /// Descriptors owned by the observability layer itself: health, and the node's limits (admin server,
+    /// inbound streams), which the node records through its registry whatever its cores declare.
+    public static let observability: [MetricDescriptor] = [healthStatus] + limits
 
     /// The Plumtree metric set, exactly as the contract names it (counters, histograms with their `le`
     /// buckets, gauges).
@@ -73,6 +74,10 @@ public enum MetricContract {
         "memberlist_bytes_sent_total": ["udp", "tcp"],
         "memberlist_packets_received_total": ["udp", "tcp"],
         "memberlist_bytes_received_total": ["udp", "tcp"],
+        "gossip_admin_connections_refused_total": adminConnectionRefusalReasons,
+        "gossip_admin_connections_cut_off_total": adminCutOffReasons,
+        "gossip_admin_requests_refused_total": adminRequestRefusalReasons,
+        "memberlist_inbound_streams_refused_total": inboundStreamRefusalReasons,
     ]
 
     /// Everything above.

@@ -1,3 +1,4 @@
+import CLibUV
 import ProtocolSupport
 
 #if canImport(Glibc)
@@ -11,6 +12,7 @@ final class HTTPServerState {
     let loop: EventLoop
     let router: HTTPRouter
     let configuration: AdminHTTPServerConfiguration
+    let observer: AdminHTTPServerObserver
     private var listener: TCPListener?
     private var connections: [UInt64: HTTPServerConnection] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -23,10 +25,11 @@ final class HTTPServerState {
     /// owns it, and deferred answers hold it only while their connection is open.
     weak var bound: LoopBound<HTTPServerState>?
 
-    init(loop: EventLoop, router: HTTPRouter, configuration: AdminHTTPServerConfiguration) {
+    init(loop: EventLoop, router: HTTPRouter, configuration: AdminHTTPServerConfiguration, observer: AdminHTTPServerObserver = .none) {
         self.loop = loop
         self.router = router
         self.configuration = configuration
+        self.observer = observer
     }
 
     /// Binds and listens; returns the bound address.
@@ -44,8 +47,9 @@ final class HTTPServerState {
             tcp.close()
             return
         }
-        guard connections.count < configuration.maxConnections else {
+        guard connections.count < configuration.maxConnections || evictOne() else {
             statistics.connectionsRefused += 1
+            observer.connectionRefused("too_many_connections")
             let refusal = HTTPResponse.jsonError(
                 .serviceUnavailable, "too many connections", ["limit": String(configuration.maxConnections)])
             tcp.writeTimeout = configuration.writeTimeout
@@ -59,8 +63,8 @@ final class HTTPServerState {
         statistics.connectionsAccepted += 1
         let events = HTTPServerEvents(
             responded: { [weak self] in self?.statistics.responses += 1 },
-            refused: { [weak self] error in self?.statistics.refusals[error.reason, default: 0] += 1 },
-            cutOff: { [weak self] reason in self?.statistics.cutOffs[Self.label(reason), default: 0] += 1 },
+            refused: { [weak self] error in self?.requestRefused(error.reason) },
+            cutOff: { [weak self] reason in self?.cutOff(Self.label(reason)) },
             closed: { [weak self] id in self?.connectionClosed(id) },
             pausedForWrites: { [weak self] in self?.statistics.readPausesForWrites += 1 })
         let loop = self.loop
@@ -75,12 +79,47 @@ final class HTTPServerState {
                 }
             })
         if !tcp.isClosed { connections[id] = connection }
+        openConnectionsChanged()
+    }
+
+    /// Full: closes the connection that is least use to its client, so that a new one (a health probe
+    /// among a flood) is served rather than refused. Returns false when none may go; see
+    /// ``HTTPServerConnection/evictionCandidate(now:busyAge:)``.
+    private func evictOne() -> Bool {
+        let now = uv_hrtime()
+        let busyAge = UInt64(max(0, configuration.busyEvictionAge.nanosecondsClamped))
+        var chosen: (id: UInt64, tier: Int, since: UInt64)?
+        for (id, connection) in connections {
+            guard let rank = connection.evictionCandidate(now: now, busyAge: busyAge) else { continue }
+            // Lowest tier, then the longest in that state; ties by id, so the choice never depends on hash order.
+            if let best = chosen, (best.tier, best.since, best.id) <= (rank.tier, rank.since, id) { continue }
+            chosen = (id, rank.tier, rank.since)
+        }
+        guard let chosen, let victim = connections.removeValue(forKey: chosen.id) else { return false }
+        victim.evict()
+        cutOff("evicted")
+        return true
+    }
+
+    private func requestRefused(_ reason: String) {
+        statistics.refusals[reason, default: 0] += 1
+        observer.requestRefused(reason)
+    }
+
+    private func cutOff(_ reason: String) {
+        statistics.cutOffs[reason, default: 0] += 1
+        observer.connectionCutOff(reason)
+    }
+
+    private func openConnectionsChanged() {
+        guard statistics.openConnections != connections.count else { return }
         statistics.openConnections = connections.count
+        observer.openConnections(connections.count)
     }
 
     private func connectionClosed(_ id: UInt64) {
         connections[id] = nil
-        statistics.openConnections = connections.count
+        openConnectionsChanged()
         if connections.isEmpty {
             let waiters = closedWaiters
             closedWaiters = []
