@@ -8,8 +8,10 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
     /// Header, body and pipelining bounds for every request.
     public var limits: HTTPRequestLimits
     /// Connections open at once. When full, a new connection takes the place of the one idle the longest
-    /// (or of a request stalled for ``busyEvictionAge``); only when none may go is it answered 503 and
-    /// closed. So a flood of idle connections cannot lock out a health probe.
+    /// (or of a request stalled for ``busyEvictionAge``), so a flood of idle connections cannot lock out a
+    /// health probe. Connections accepted moments ago that have not been read yet are not judged: while
+    /// they block eviction, new ones are admitted up to four times this cap. Past that, or when every
+    /// connection is busy, a new one is answered 503 and closed.
     public var maxConnections: Int
     /// While full, a request still arriving (or answers the client is not reading) this long may be cut
     /// to admit a new connection.

@@ -14,6 +14,8 @@ final class HTTPServerState {
     let configuration: AdminHTTPServerConfiguration
     let observer: AdminHTTPServerObserver
     private var listener: TCPListener?
+    /// Loop turns, so that eviction spares connections the loop has not read yet.
+    private var turns: LoopTurnCounter?
     private var connections: [UInt64: HTTPServerConnection] = [:]
     private var nextConnectionID: UInt64 = 1
     private(set) var statistics = AdminHTTPServerStatistics()
@@ -39,6 +41,7 @@ final class HTTPServerState {
             self.accepted(tcp)
         }
         self.listener = listener
+        turns = LoopTurnCounter(loop: loop)
         return listener.localAddress
     }
 
@@ -47,7 +50,7 @@ final class HTTPServerState {
             tcp.close()
             return
         }
-        guard connections.count < configuration.maxConnections || evictOne() else {
+        guard makeRoom() else {
             statistics.connectionsRefused += 1
             observer.connectionRefused("too_many_connections")
             let refusal = HTTPResponse.jsonError(
@@ -78,19 +81,37 @@ final class HTTPServerState {
                     loop.execute { bound?.value.connections[id]?.complete(ticket: ticket, with: response) }
                 }
             })
+        connection.acceptedInTurn = turns?.turns ?? 0
         if !tcp.isClosed { connections[id] = connection }
         openConnectionsChanged()
     }
 
-    /// Full: closes the connection that is least use to its client, so that a new one (a health probe
-    /// among a flood) is served rather than refused. Returns false when none may go; see
-    /// ``HTTPServerConnection/evictionCandidate(now:busyAge:)``.
-    private func evictOne() -> Bool {
+    /// Whether a new connection may be admitted. Under the cap, yes. At it, connections that are least
+    /// use to their clients are closed to make room (see ``HTTPServerConnection/evictionCandidate(now:turn:busyAge:)``),
+    /// so a health probe among a flood is served rather than refused. When none may go but some are fresh
+    /// (accepted moments ago, not yet read), the new one is admitted over the cap, up to
+    /// ``overflowFactor`` times it: the fresh ones are judged once they have had their turn to speak.
+    private func makeRoom() -> Bool {
         let now = uv_hrtime()
+        let turn = turns?.turns ?? 0
+        while connections.count >= configuration.maxConnections {
+            guard evictOne(now: now, turn: turn) else {
+                let someFresh = connections.values.contains { $0.isFresh(turn: turn) }
+                return someFresh && connections.count < configuration.maxConnections * Self.overflowFactor
+            }
+        }
+        return true
+    }
+
+    /// How far past the cap fresh connections may take the server, for a moment.
+    static let overflowFactor = 4
+
+    /// Closes the connection that is least use to its client; false when none may go.
+    private func evictOne(now: UInt64, turn: UInt64) -> Bool {
         let busyAge = UInt64(max(0, configuration.busyEvictionAge.nanosecondsClamped))
         var chosen: (id: UInt64, tier: Int, since: UInt64)?
         for (id, connection) in connections {
-            guard let rank = connection.evictionCandidate(now: now, busyAge: busyAge) else { continue }
+            guard let rank = connection.evictionCandidate(now: now, turn: turn, busyAge: busyAge) else { continue }
             // Lowest tier, then the longest in that state; ties by id, so the choice never depends on hash order.
             if let best = chosen, (best.tier, best.since, best.id) <= (rank.tier, rank.since, id) { continue }
             chosen = (id, rank.tier, rank.since)
@@ -132,6 +153,8 @@ final class HTTPServerState {
         stopping = true
         listener?.close()
         listener = nil
+        turns?.close()
+        turns = nil
         for connection in connections.values.sorted(by: { $0.id < $1.id }) { connection.drain() }
     }
 
