@@ -33,7 +33,9 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
     public var maxPendingWriteBytes: Int
     /// Whether responses carry a Date field.
     public var sendsDate: Bool
-    /// The listen backlog.
+    /// The listen backlog: connections the kernel completes before the server accepts them. Large enough
+    /// that a burst of connections does not overflow it: a client whose handshake the kernel drops waits a
+    /// full second to retry, longer than a health probe's usual timeout (the kernel caps it at somaxconn).
     public var backlog: Int32
 
     public init(
@@ -48,7 +50,7 @@ public struct AdminHTTPServerConfiguration: Sendable, Equatable {
         lingerMaxBytes: Int = 4 << 20,
         maxPendingWriteBytes: Int = 1 << 20,
         sendsDate: Bool = true,
-        backlog: Int32 = 128
+        backlog: Int32 = 1024
     ) {
         self.address = address
         self.limits = limits
