@@ -58,7 +58,7 @@ public final class GossipNode: Sendable, Service {
         self.logger = logger
         let nodeMetrics: NodeMetrics? =
             configuration.metricsFactory == nil
-            ? NodeMetrics(descriptors: PlumtreeCore.descriptors + MembershipCore.descriptors) : nil
+            ? NodeMetrics(descriptors: MetricContract.nodeDescriptors) : nil
         self.metrics = nodeMetrics
         let factory: any MetricsFactory = configuration.metricsFactory ?? nodeMetrics!
         let tracing = NodeTracing(configured: configuration.tracer, contextLimit: configuration.plumtree.maxTraceContextSize)

@@ -113,7 +113,8 @@ struct PlumtreeCoreMetricsTests {
     @Test("a node's two cores in one registry: every declared metric exported, no violation, promtool-clean")
     func bothCoresInOneRegistry() throws {
         let t0 = Instant(nanoseconds: 1_000_000_000)
-        let metrics = NodeMetrics()
+        // The cores' descriptors only: the node's limits are recorded by the node, not by its cores.
+        let metrics = NodeMetrics(descriptors: PlumtreeCore.descriptors + MembershipCore.descriptors)
         _ = PlumtreeCore(config: PlumtreeConfig(), localID: "n1", seed: 1, metrics: metrics, now: t0)
         _ = try MembershipCore(config: .lan, local: LocalNode(name: "n1", address: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946)),
                                seed: 1, metrics: metrics, now: t0)

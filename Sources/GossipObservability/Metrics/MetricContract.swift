@@ -14,9 +14,8 @@ public enum MetricContract {
         name: "plumtree_health_status", kind: .gauge,
         help: "Node health: 0 healthy, 1 degraded, 2 unhealthy (see /health for the reasons).")
 
-    /// Descriptors owned by the observability layer itself: health, and the node's limits (admin server,
-    /// inbound streams), which the node records through its registry whatever its cores declare.
-    public static let observability: [MetricDescriptor] = [healthStatus] + limits
+    /// Descriptors owned by the observability layer itself.
+    public static let observability: [MetricDescriptor] = [healthStatus]
 
     /// The Plumtree metric set, exactly as the contract names it (counters, histograms with their `le`
     /// buckets, gauges).
@@ -84,9 +83,10 @@ public enum MetricContract {
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
     /// What a node's registry declares: the Plumtree core's and the membership core's own descriptors
-    /// (each a superset of the contract's set above). ``NodeMetrics`` adds ``observability``.
+    /// (each a superset of the contract's set above), and the node's ``limits``. ``NodeMetrics`` adds
+    /// ``observability``.
     public static var nodeDescriptors: [MetricDescriptor] {
-        PlumtreeCore.descriptors + MembershipCore.descriptors
+        PlumtreeCore.descriptors + MembershipCore.descriptors + limits
     }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
