@@ -75,7 +75,12 @@ public struct StreamFrameAssembler: Sendable {
         // Never hold more than the limit: a stream still incomplete past it is refused.
         let room = byteLimit - bytes.count
         let taken = min(room, chunk.count)
-        bytes.append(contentsOf: chunk.prefix(taken))
+        if taken > 0, let base = chunk.baseAddress {
+            // As typed bytes, so the append is one copy (a raw buffer's slice goes byte by byte in debug builds).
+            base.withMemoryRebound(to: UInt8.self, capacity: taken) {
+                bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: taken))
+            }
+        }
         work += taken
         let answer = step()
         if case .needMore = answer, chunk.count > room {

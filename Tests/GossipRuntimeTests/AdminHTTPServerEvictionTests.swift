@@ -134,7 +134,7 @@ struct AdminHTTPServerEvictionTests {
                     var statuses: [Int] = []
                     for _ in 0..<15 {
                         let start = ContinuousClock.now
-                        let client = try HTTPTestClient(connectingTo: address, timeoutSeconds: 2)
+                        let client = try HTTPTestClient(connectingTo: address, timeoutSeconds: 5)
                         try client.send("GET /echo HTTP/1.1\r\n\r\n")
                         statuses.append(try client.readResponse().status)
                         slowest = max(slowest, Int((ContinuousClock.now - start) / .milliseconds(1)))
@@ -147,7 +147,10 @@ struct AdminHTTPServerEvictionTests {
             var answers = try probes.get()
             let slowest = answers.removeLast()
             #expect(answers == Array(repeating: 200, count: 15))
-            #expect(slowest < 1000, "slowest answer \(slowest) ms")
+            // Generous: under ASan, beside the other suites on two busy cores, accepting 500 connections has
+            // held the loop for up to two seconds (6 ms in a plain debug build alone). What the old server
+            // did fails either way: 503 at once, for 20 s.
+            #expect(slowest < 3000, "slowest answer \(slowest) ms")
             #expect(heard.count("cut:evicted") >= 436, "500 + 15 connections through 64 places")
             #expect(heard.count("refused:too_many_connections") == 0)
         }
