@@ -26,8 +26,9 @@ public struct StreamFrameAssembler: Sendable {
     public let maxSize: Int
     /// The bytes received so far (at most the message, plus what arrived with its last piece).
     public private(set) var bytes: [UInt8] = []
-    /// Bytes looked at so far: each byte appended counts once, each header byte walked or decoded once
-    /// more. Deterministic, so tests can hold the assembler to linear work.
+    /// Bytes looked at so far: each byte appended counts once, once more if walked as a msgpack header,
+    /// and once more if decoded as the push/pull or user header: at most three looks per byte, whatever the
+    /// read sizes. Deterministic, so tests and the fuzzer hold the assembler to it.
     public private(set) var work = 0
 
     private enum Phase: Sendable {

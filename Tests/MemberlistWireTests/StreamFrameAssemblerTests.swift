@@ -69,6 +69,23 @@ struct StreamFrameAssemblerTests {
         }
     }
 
+    @Test func evenAStreamThatIsAllHeaderIsLookedAtAtMostThreeTimesPerByte() {
+        // A push/pull header padded with 20,000 unknown keys of small values: every byte is appended, walked
+        // and decoded, and still within three looks whatever the read sizes.
+        var writer = MsgpackWriter()
+        writer.bytes.append(MessageType.pushPull.rawValue)
+        writer.writeMapHeader(count: 20_001)
+        for index in 0..<20_000 { writer.writeKey("k"); writer.writeInt(Int64(index % 100)) }
+        writer.writeKey("Nodes"); writer.writeInt(0)
+        let bytes = writer.bytes
+        for sizes in [[1], [7, 3], [bytes.count]] {
+            var assembler = StreamFrameAssembler(hasKeyring: false)
+            #expect(Self.feed(&assembler, bytes, sizes: sizes).last == .complete(length: bytes.count))
+            #expect(assembler.work <= 3 * bytes.count, "work \(assembler.work) for \(bytes.count) bytes in pieces \(sizes)")
+            #expect(assembler.work > 2 * bytes.count, "this stream is the worst case: header bytes walked and decoded")
+        }
+    }
+
     @Test func aDeclaredLengthCostsNothingUntilItsBytesArrive() {
         // A user message declaring 19 MiB: the assembler holds what arrived and waits, without allocating ahead.
         var writer = MsgpackWriter()
