@@ -14,7 +14,11 @@ extension GossipNode {
         guard state.advance(from: .created, to: .started) else {
             throw state.current == .stopped ? .stopped : .alreadyStarted
         }
-        try await onLoop { engine throws(GossipNodeError) in try engine.start() }
+        try await onLoop { engine throws(GossipNodeError) in
+            try engine.start()
+            // Now rather than at the first inbound stream, so that its metrics are exported from the start.
+            _ = engine.inboundStreamBudget
+        }
         if let admin = configuration.admin {
             try await startAdminServer(on: admin)
         }

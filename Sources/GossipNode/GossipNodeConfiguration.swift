@@ -69,6 +69,8 @@ public struct GossipNodeConfiguration: Sendable {
     /// Health thresholds (docs/MONITORING.md); a node with fewer overlay peers than `minimumPeers` is degraded.
     public var health = HealthConfiguration()
     public var minimumPeers = 2
+    /// Caps on inbound memberlist TCP streams: how many at once, and the bytes they hold together.
+    public var inboundStreams = InboundStreamLimits()
     /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
     public var deliveryBufferLimit = 10_000
     /// While the node knows no other live member (no seed answered at start, or every member it knew

@@ -100,6 +100,12 @@ package struct NodeCore {
     /// Failed members the node still tries to reach, in name order.
     package var reconnectTargets: [String] { reconnector.failed.keys.sorted() }
 
+    /// An assembler for one stream, with this node's keyring settings: the driver feeds it every read, and
+    /// it says when a whole message has arrived (each byte looked at a bounded number of times).
+    package func makeStreamFrameAssembler() -> StreamFrameAssembler {
+        membership?.makeStreamFrameAssembler() ?? StreamFrameAssembler(hasKeyring: false, verifyIncoming: false)
+    }
+
     /// How far the bytes read from a stream go: the driver reads until a whole message has arrived.
     package func streamFrameStatus(_ bytes: [UInt8]) -> StreamFrameStatus {
         guard let membership else {

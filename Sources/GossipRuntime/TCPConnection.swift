@@ -1,6 +1,12 @@
 import CLibUV
 import ProtocolSupport
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A TCP connection on the loop thread: connect with a timeout, reads held to a size cap and deadlines,
 /// writes with completions and an optional progress timeout, half-close and close.
 ///
@@ -271,6 +277,17 @@ public final class TCPConnection: LoopResource {
     /// Queues `bytes` for sending; see ``write(_:completion:)-(UnsafeRawBufferPointer,_)``.
     public func write(_ bytes: [UInt8], completion: ((Result<Void, RuntimeError>) -> Void)? = nil) {
         bytes.withUnsafeBytes { write($0, completion: completion) }
+    }
+
+    /// Whether the peer has sent bytes the connection has not read yet (a peek at the socket, nothing
+    /// consumed). For decisions about a connection just accepted: a client that has already sent its
+    /// request is not silent.
+    package var hasUnreadBytes: Bool {
+        guard let handle else { return false }
+        var fd: uv_os_fd_t = -1
+        guard uv_fileno(asHandle(handle), &fd) == 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) > 0
     }
 
     /// Bytes queued but not yet taken by the kernel.

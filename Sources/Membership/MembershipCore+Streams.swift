@@ -6,16 +6,22 @@ import ProtocolSupport
 extension MembershipCore {
     /// Whether `bytes` read so far from a stream form one complete request or reply.
     ///
-    /// memberlist streams carry no outer length (except encrypted ones), so the driver asks this after every
-    /// read and hands the bytes over once it answers `.complete`. `.invalid` means no more bytes can make
-    /// them valid: refuse and close.
+    /// memberlist streams carry no outer length (except encrypted ones), so a driver needs to know when to
+    /// hand the bytes over. This answers for a whole buffer at once; a driver reading in pieces should keep
+    /// one ``makeStreamFrameAssembler()`` per stream instead, so each read costs only its own bytes.
+    /// `.invalid` means no more bytes can make them valid: refuse and close.
     public func streamFrameStatus(_ bytes: [UInt8]) -> StreamFrameStatus {
-        var reader = makeStreamReader()
-        switch reader.feed(bytes) {
-        case .needMore: return .needMore
-        case .complete(_, let consumed): return .complete(length: consumed)
-        case .failed(let error): return .invalid(error.description)
-        }
+        var assembler = makeStreamFrameAssembler()
+        return StreamFrameStatus(assembler.feed(bytes))
+    }
+
+    /// An assembler with this core's keyring settings, for drivers that read a stream in pieces: feed it
+    /// every read; once it says `.complete(length:)`, pass its first `length` bytes to
+    /// ``receiveStream(_:from:now:into:)`` (or ``streamCompleted(_:result:now:into:)``). On `.invalid`, pass
+    /// its bytes all the same: the core refuses and counts them (and, for an inbound request, returns the
+    /// error reply to write).
+    public func makeStreamFrameAssembler() -> StreamFrameAssembler {
+        StreamFrameAssembler(hasKeyring: keyring != nil, verifyIncoming: config.verifyIncoming)
     }
 
     /// A reader with this core's keyring, for drivers that read a stream in pieces: feed it every read;
@@ -239,6 +245,14 @@ public enum StreamFrameStatus: Sendable, Equatable {
     case complete(length: Int)
     /// No continuation can make this valid; close the stream.
     case invalid(String)
+
+    public init(_ progress: StreamFrameProgress) {
+        switch progress {
+        case .needMore: self = .needMore
+        case .complete(let length): self = .complete(length: length)
+        case .invalid(let error): self = .invalid(error.description)
+        }
+    }
 }
 
 extension PushNodeState.State {

@@ -43,6 +43,7 @@ private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
         start = end
     }
     if result == .needMore { result = reader.finish() }
+    checkAssembler(bytes, keyring: keyring, chunk: chunk, reader: result)
     // Fed in one piece, the same bytes must give the same answer.
     var whole = StreamReader(keyring: keyring, maxSize: 1 << 20)
     var wholeResult = whole.feed(bytes)
@@ -54,5 +55,35 @@ private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
         precondition(again == a, "stream message does not survive a re-encode")
     case (.failed, .failed): break
     default: preconditionFailure("chunked and whole reads disagree: \(result) vs \(wholeResult)")
+    }
+}
+
+/// The frame assembler, fed the same pieces, must agree with the reader on where a message ends, refuse
+/// only what the reader refuses too, and look at each byte a bounded number of times.
+private func checkAssembler(_ bytes: [UInt8], keyring: Keyring?, chunk: Int, reader: StreamReadResult) {
+    var assembler = StreamFrameAssembler(hasKeyring: keyring != nil, maxSize: 1 << 20)
+    var start = 0
+    var progress = StreamFrameProgress.needMore
+    while start < bytes.count, progress == .needMore {
+        let end = min(bytes.count, start + max(1, chunk))
+        progress = assembler.feed(Array(bytes[start..<end]))
+        start = end
+    }
+    // Each byte is appended once, walked at most once (msgpack headers) and decoded at most once (the
+    // push/pull or user header): three looks, whatever the pieces.
+    precondition(assembler.work <= 3 * assembler.bytes.count + 16, "assembler work \(assembler.work) for \(assembler.bytes.count) bytes")
+    switch (progress, reader) {
+    case (.complete(let length), .complete(_, let consumed)):
+        precondition(length == consumed, "assembler ends at \(length), reader at \(consumed)")
+    case (.complete(let length), .failed):
+        // The assembler checks structure only; what it calls whole, the reader must judge whole too.
+        var again = StreamReader(keyring: keyring, maxSize: 1 << 20)
+        if case .needMore = again.feed(bytes[..<length]) { preconditionFailure("assembler whole at \(length), reader wants more") }
+    case (.invalid, .complete):
+        preconditionFailure("assembler refused what the reader reads: \(progress)")
+    case (.needMore, .complete(_, let consumed)):
+        preconditionFailure("reader complete at \(consumed), assembler wants more")
+    default:
+        break
     }
 }

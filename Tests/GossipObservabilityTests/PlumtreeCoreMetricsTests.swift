@@ -114,7 +114,8 @@ struct PlumtreeCoreMetricsTests {
     @Test("a node core in one registry: every declared metric exported, no violation, promtool-clean")
     func bothCoresInOneRegistry() throws {
         let t0 = Instant(nanoseconds: 1_000_000_000)
-        let metrics = NodeMetrics()
+        // The node core's descriptors only: the node's limits are recorded by the driver, not by a core.
+        let metrics = NodeMetrics(descriptors: NodeCore.descriptors)
         // The node core creates both protocol cores and its own metrics in one registry.
         _ = try NodeCore(config: NodeCoreConfig(name: "n1", membershipSource: .swim(advertise: SocketAddress(ipv4: 127, 0, 0, 1, port: 7946))),
                          seed: 1, metrics: metrics, now: t0)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import GossipRuntime
 import ProtocolSupport
 import Synchronization
@@ -27,8 +28,12 @@ extension GossipNode {
         let router = HTTPRouter()
         registerAdminRoutes(on: router, access: access)
         do {
+            let metrics = AdminServerMetrics(
+                factory: configuration.metricsFactory ?? self.metrics ?? NOOPMetricsHandler.instance, logger: logger,
+                now: { [loop] in loop.now })
             let server = try await AdminHTTPServer.start(
-                on: loop, configuration: AdminHTTPServerConfiguration(address: address), router: router)
+                on: loop, configuration: AdminHTTPServerConfiguration(address: address), router: router,
+                observer: metrics.observer)
             admin.set(server, address: server.localAddress)
         } catch RuntimeError.addressInUse {
             throw .addressInUse(address)

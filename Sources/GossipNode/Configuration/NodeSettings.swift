@@ -8,7 +8,7 @@ import ProtocolSupport
 /// The file nests by the part before the dot (`membership:` then `probe_interval: 2s`); the environment
 /// writes `GOSSIP_MEMBERSHIP_PROBE_INTERVAL=2s`; flags use the top-level keys (`--bind`, `--join`...).
 extension GossipNodeConfiguration {
-    public static let settings = SettingsSchema<GossipNodeConfiguration>(identity + membershipSettings + plumtreeSettings)
+    public static let settings = SettingsSchema<GossipNodeConfiguration>(identity + membershipSettings + plumtreeSettings + inboundStreamSettings)
 
     /// Builds a configuration from a profile's defaults, a YAML file, the environment and flags, in that
     /// order of increasing precedence. The name and bind address must come from one of them.
@@ -157,5 +157,13 @@ extension GossipNodeConfiguration {
         duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", .milliseconds(1) ... .seconds(3600), \.plumtree.antiEntropyInterval),
         duration("plumtree.anti_entropy_max_interval", "longest time between anti-entropy exchanges while they find nothing", .milliseconds(1) ... .seconds(86_400), \.plumtree.antiEntropyMaxInterval),
         size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
+    ]
+
+    // Inbound stream limits (issue 20, hostile input; docs/ARCHITECTURE.md "Limits"). A block of its own.
+    private static let inboundStreamSettings: [NodeSetting] = [
+        integer("membership.max_inbound_streams", "inbound TCP streams read at once; more are refused at accept",
+                1...65_536, \.inboundStreams.maxConcurrent),
+        size("membership.inbound_stream_budget", "bytes buffered across inbound TCP streams; a stream passing it is cut",
+             (1 << 20)...(16 << 30), \.inboundStreams.memoryBudget),
     ]
 }

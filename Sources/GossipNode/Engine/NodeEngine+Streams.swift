@@ -5,9 +5,11 @@ import ProtocolSupport
 
 /// memberlist's TCP streams on the runtime: one request per connection, the reply on the same connection.
 ///
-/// memberlist streams carry no length prefix (except encrypted ones), so after every read the engine asks
-/// the node core whether the bytes so far form a whole message. Reads are capped in bytes and time:
-/// a peer that sends too much or stalls is cut off by the runtime, and the stream fails.
+/// memberlist streams carry no length prefix (except encrypted ones), so every read is fed to the stream's
+/// ``StreamFrameAssembler``, which says when the bytes so far form a whole message. Reads are capped in
+/// bytes and time: a peer that sends too much or stalls is cut off, and the stream fails. Inbound streams
+/// are also held to ``InboundStreamLimits`` by ``InboundStreamBudget``: how many at once, and the bytes
+/// they buffer together.
 extension NodeEngine {
     // MARK: Outbound (push/pull, TCP ping, reliable user messages)
 
@@ -27,21 +29,21 @@ extension NodeEngine {
                 }
                 guard request.expectsReply else { return }
                 let remaining = deadline.duration(since: self.loop.now)
-                var buffer: [UInt8] = []
+                var assembler = self.core.makeStreamFrameAssembler()
                 connection.startReading(
-                    limits: ReadLimits(maxBytes: Self.maxStreamBytes, deadline: max(remaining, .milliseconds(1))),
+                    limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: max(remaining, .milliseconds(1))),
                     onData: { [unowned self] data in
-                        buffer.append(contentsOf: data)
-                        switch self.core.streamFrameStatus(buffer) {
+                        switch assembler.feed(data) {
                         case .needMore: break
-                        case .complete(let length): self.finishOutbound(request.id, .reply(Array(buffer[..<length])))
-                        case .invalid: self.finishOutbound(request.id, .reply(buffer))
+                        case .complete(let length): self.finishOutbound(request.id, .reply(Array(assembler.bytes[..<length])))
+                        case .invalid: self.finishOutbound(request.id, .reply(assembler.bytes))
                         }
                     },
                     onEnd: { [unowned self] end in
                         switch end {
                         case .endOfStream:
                             // The peer closed before a whole reply: let the core judge what arrived.
+                            let buffer = assembler.bytes
                             self.finishOutbound(request.id, buffer.isEmpty ? .failed(.closed) : .reply(buffer))
                         case .failed(let error):
                             self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
@@ -74,39 +76,61 @@ extension NodeEngine {
 
     func acceptStream(_ connection: TCPConnection) {
         guard !stopped else { return connection.close() }
+        // Over the cap the stream is closed unread; the budget counts it.
+        guard let ticket = inboundStreamBudget.admit() else {
+            rateLimiter.log(logger, level: .warning, key: "stream-refused-count", now: loop.now,
+                            "inbound stream refused: \(inboundStreamBudget.limits.maxConcurrent) already open")
+            return connection.close()
+        }
         nextInboundStream += 1
         let id = InboundStreamID(rawValue: nextInboundStream)
         inboundStreams[id] = connection
-        connection.onClose = { [unowned self] _ in self.inboundStreams.removeValue(forKey: id) }
-        var buffer: [UInt8] = []
+        connection.onClose = { [unowned self] _ in
+            self.inboundStreamBudget.release(ticket)
+            self.inboundStreams.removeValue(forKey: id)
+        }
+        // One assembler per stream: each read costs its own bytes, not the whole buffer again.
+        var assembler = core.makeStreamFrameAssembler()
         var answered = false
         connection.writeTimeout = configuration.membership.tcpTimeout
         connection.startReading(
-            limits: ReadLimits(maxBytes: Self.maxStreamBytes, deadline: configuration.membership.tcpTimeout),
+            limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: configuration.membership.tcpTimeout),
             onData: { [unowned self] data in
                 guard !answered else { return }
-                buffer.append(contentsOf: data)
-                switch self.core.streamFrameStatus(buffer) {
+                guard self.inboundStreamBudget.charge(ticket, data.count) else {
+                    answered = true
+                    self.rateLimiter.log(self.logger, level: .warning, key: "stream-cut-memory", now: self.loop.now,
+                                         "inbound stream cut: streams hold \(self.inboundStreamBudget.bufferedBytes) bytes, the budget is \(self.inboundStreamBudget.limits.memoryBudget)")
+                    return connection.close()
+                }
+                switch assembler.feed(data) {
                 case .needMore:
                     return
                 case .complete(let length):
                     answered = true
-                    self.receiveStream(Array(buffer[..<length]), id: id, on: connection)
+                    self.inboundStreamBudget.release(ticket)
+                    self.receiveStream(Array(assembler.bytes[..<length]), id: id, on: connection)
                 case .invalid:
                     answered = true
+                    self.inboundStreamBudget.release(ticket)
                     // Let the core refuse and count it; it answers with an error message where it can.
-                    self.receiveStream(buffer, id: id, on: connection)
+                    self.receiveStream(assembler.bytes, id: id, on: connection)
                 }
             },
             onEnd: { [unowned self] end in
-                if !answered, case .endOfStream = end, !buffer.isEmpty {
+                if !answered, case .endOfStream = end, !assembler.bytes.isEmpty {
                     answered = true
-                    self.receiveStream(buffer, id: id, on: connection)
+                    self.inboundStreamBudget.release(ticket)
+                    self.receiveStream(assembler.bytes, id: id, on: connection)
                 } else if !answered {
                     connection.close()
                 }
             })
     }
+
+    /// The runtime's cut-off for one stream, a read beyond the assembler's own limit (20 MiB and an
+    /// encryption header): the assembler sees the excess first, so the core refuses and counts it.
+    static var streamReadCap: Int { maxStreamBytes + (256 << 10) }
 
     private func receiveStream(_ request: [UInt8], id: InboundStreamID, on connection: TCPConnection) {
         connection.stopReading()

@@ -54,6 +54,12 @@ final class NodeEngine {
     /// The largest stream a peer may send us (memberlist's own limit on push/pull and user messages).
     static let maxStreamBytes = 20 << 20
 
+    /// Caps inbound streams in number and buffered bytes (NodeEngine+Streams.swift). Lazy: created on the
+    /// first use, with the node's metrics factory, as the cores' metrics are.
+    lazy var inboundStreamBudget = InboundStreamBudget(
+        limits: configuration.inboundStreams,
+        metrics: configuration.metricsFactory ?? nodeMetrics ?? NOOPMetricsHandler.instance)
+
     init(loop: EventLoop, configuration: GossipNodeConfiguration, metrics: any MetricsFactory, nodeMetrics: NodeMetrics?,
          logger: Logger, seed: UInt64, sink: NodeSink) throws(GossipNodeError) {
         self.loop = loop

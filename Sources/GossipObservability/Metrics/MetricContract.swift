@@ -74,14 +74,19 @@ public enum MetricContract {
         "memberlist_bytes_sent_total": ["udp", "tcp"],
         "memberlist_packets_received_total": ["udp", "tcp"],
         "memberlist_bytes_received_total": ["udp", "tcp"],
+        "gossip_admin_connections_refused_total": adminConnectionRefusalReasons,
+        "gossip_admin_connections_cut_off_total": adminCutOffReasons,
+        "gossip_admin_requests_refused_total": adminRequestRefusalReasons,
+        "memberlist_inbound_streams_refused_total": inboundStreamRefusalReasons,
     ]
 
     /// Everything above.
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
-    /// What a node's registry declares: the node core's descriptors, its two protocol cores' included
-    /// (a superset of the contract's set above). ``NodeMetrics`` adds ``observability``.
-    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors }
+    /// What a node's registry declares: the node core's descriptors (its two protocol cores' included, a
+    /// superset of the contract's set above), and the node's ``limits``. ``NodeMetrics`` adds
+    /// ``observability``.
+    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors + limits }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
         MetricDescriptor(name: name, kind: .counter, help: help)

@@ -32,15 +32,16 @@ public final class AdminHTTPServer: Sendable {
         self.state = state
     }
 
-    /// Binds `configuration.address` on `loop` and starts serving `router`.
+    /// Binds `configuration.address` on `loop` and starts serving `router`; `observer` hears of refusals,
+    /// cut-offs and the open connection count as they happen (on the loop thread).
     /// - Throws: ``RuntimeError/addressInUse(_:)`` naming the address, ``RuntimeError/loopShutDown``, or
     ///   another ``RuntimeError`` from binding.
     public static func start(
         on loop: EventLoop, configuration: AdminHTTPServerConfiguration = AdminHTTPServerConfiguration(),
-        router: HTTPRouter = HTTPRouter()
+        router: HTTPRouter = HTTPRouter(), observer: AdminHTTPServerObserver = .none
     ) async throws -> AdminHTTPServer {
         let (state, address) = try await loop.submit { () throws -> (LoopBound<HTTPServerState>, SocketAddress) in
-            let server = HTTPServerState(loop: loop, router: router, configuration: configuration)
+            let server = HTTPServerState(loop: loop, router: router, configuration: configuration, observer: observer)
             let bound = LoopBound(server, loop: loop)
             server.bound = bound
             return (bound, try server.start())

@@ -1,3 +1,5 @@
+import CLibUV
+
 /// One accepted admin connection on the loop thread: the runtime's TCP connection and the HTTP
 /// connection core, and the reading mode that follows the core's state.
 ///
@@ -17,7 +19,12 @@ final class HTTPServerConnection {
     private let configuration: AdminHTTPServerConfiguration
     private let events: HTTPServerEvents
     private let core: HTTPConnectionCore
-    private var mode: Mode?
+    private var mode: Mode? {
+        didSet { if mode != oldValue { modeSince = uv_hrtime() } }
+    }
+    /// When the current mode began (uv_hrtime nanoseconds): how long the connection has been idle, or its
+    /// request in progress, or its answers unread.
+    private var modeSince = uv_hrtime()
     private var peerEnded = false
     private var actions: [HTTPConnectionAction] = []
 
@@ -30,6 +37,7 @@ final class HTTPServerConnection {
         self.tcp = tcp
         self.configuration = configuration
         self.events = events
+        spokeBeforeAccept = tcp.hasUnreadBytes
         core = HTTPConnectionCore(router: router, limits: configuration.limits, date: date, makeDeliverer: makeDeliverer)
         core.writeBudget = configuration.maxPendingWriteBytes
         core.unsentBytes = { [weak tcp] in tcp?.pendingWriteBytes ?? 0 }
@@ -55,9 +63,43 @@ final class HTTPServerConnection {
         tcp.close()
     }
 
+    /// How readily this connection gives way to a new one when the server is full; nil: it does not.
+    /// Tier 0 is an idle keep-alive connection (or one that has sent nothing yet), the longest idle first;
+    /// tier 1 a request still arriving, or answers the client is not reading, once older than `busyAge`
+    /// (a legitimate admin request on a working network takes milliseconds). A connection waiting for
+    /// its own handler, or lingering after its last answer, is not evicted: both end on their own soon.
+    func evictionCandidate(now: UInt64, turn: UInt64, busyAge: UInt64) -> (tier: Int, since: UInt64)? {
+        switch mode {
+        case .idle?: return isFresh(turn: turn) ? nil : (0, modeSince)
+        case .request?, .writeBlocked?: return now &- modeSince >= busyAge ? (1, modeSince) : nil
+        default: return nil
+        }
+    }
+
+    /// Holding a request the loop has not read yet: it had bytes waiting when accepted, and the loop has
+    /// not polled it since (accepted in this turn or the one before, see ``LoopTurnCounter``). A flood
+    /// accepted in one batch must not evict a probe accepted in the same batch before its request is read;
+    /// a silent connection of the flood has no such claim.
+    func isFresh(turn: UInt64) -> Bool {
+        !heardFrom && spokeBeforeAccept && turn &- acceptedInTurn < 2
+    }
+
+    /// The loop turn the connection was accepted in.
+    var acceptedInTurn: UInt64 = 0
+    private var heardFrom = false
+    private let spokeBeforeAccept: Bool
+
+    /// Closes to make room for a new connection. An idle keep-alive connection may be closed at any time
+    /// (RFC 9112 9.8); its client retries on a new one.
+    func evict() {
+        mode = .closed
+        tcp.close()
+    }
+
     // MARK: reading
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
+        heardFrom = true
         core.receive(bytes, into: &actions)
         perform()
     }
