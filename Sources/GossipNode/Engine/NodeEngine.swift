@@ -20,7 +20,8 @@ final class NodeEngine {
     let logger: Logger
     var core: NodeCore
     let udp: UDPSocket
-    var tcp: TCPListener?
+    let tcp: TCPListener
+    private let acceptor: MembershipSockets.Acceptor
     var timer: DeadlineTimer?
     let sink: NodeSink
     /// Graft spans of messages this node is recovering.
@@ -78,16 +79,15 @@ final class NodeEngine {
                 "bind \(configuration.bind) listens on every address, so set advertise to the one other members reach this node at")
         }
         // Bound first: with port 0 the OS chooses, and that port is what the node must announce.
-        do {
-            udp = try UDPSocket(loop: loop, bindingTo: configuration.bind, receiveBufferSize: 4 << 20)
-        } catch let error {
-            throw Self.bindError(error, configuration.bind)
-        }
+        let sockets = try MembershipSockets.bind(loop: loop, address: configuration.bind, receiveBufferSize: 4 << 20)
+        udp = sockets.udp
+        tcp = sockets.tcp
+        acceptor = sockets.acceptor
         do {
             core = try NodeCore(config: configuration.nodeCoreConfig(advertise: configuration.advertise ?? udp.localAddress),
                                 seed: seed, metrics: metrics, now: loop.now)
         } catch {
-            udp.close()
+            sockets.close()
             switch error {
             case .tagsTooLarge(let size): throw .tagsTooLarge(size: size)
             case .invalidKey(let reason): throw .invalidKey(reason: reason)
@@ -96,22 +96,19 @@ final class NodeEngine {
         }
     }
 
-    /// Binds TCP on the UDP socket's port (the OS may have chosen it), starts receiving and arms the timer.
+    /// Starts receiving on both sockets and arms the timer.
     func start() throws(GossipNodeError) {
-        let tcpAddress = udp.localAddress
         // The loop's handles hold the engine unowned: the engine outlives them, because `stop()` closes
         // every one before the owner lets the engine go, and the loop runs no callback of a closed handle.
+        acceptor.handler = { [unowned self] connection in self.acceptStream(connection) }
         do {
-            tcp = try TCPListener(loop: loop, bindingTo: tcpAddress) { [unowned self] connection in
-                self.acceptStream(connection)
-            }
             try udp.startReceiving { [unowned self] bytes, source in
                 self.receiveDatagram(Array(bytes), from: source)
             }
         } catch let error {
             udp.close()
-            tcp?.close()
-            throw Self.bindError(error, tcpAddress)
+            tcp.close()
+            throw MembershipSockets.bindError(error, udp.localAddress)
         }
         startHealthTicks()
         timer = DeadlineTimer(loop: loop) { [unowned self] now in
@@ -120,11 +117,6 @@ final class NodeEngine {
             self.carryOut()
         }
         carryOut()
-    }
-
-    private static func bindError(_ error: RuntimeError, _ address: SocketAddress) -> GossipNodeError {
-        if case .addressInUse = error { return .addressInUse(address) }
-        return .bindFailed(address, reason: error.description)
     }
 
     /// The address membership actually listens on (with the OS-chosen port when bound to port 0).
@@ -284,7 +276,7 @@ final class NodeEngine {
         timer?.close()
         healthTimer?.close()
         udp.close()
-        tcp?.close()
+        tcp.close()
         for connection in outboundStreams.values { connection.close() }
         for connection in inboundStreams.values { connection.close() }
         outboundStreams = [:]
