@@ -66,7 +66,7 @@ public struct PlumtreeCore {
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
     /// Members that just joined or came back, to be offered the newest cached ids first (`CatchUp`).
-    var catchUp: [(name: String, rounds: Int)] = []
+    var catchUp: [CatchUpWalk] = []
 
     var counters = Counters()
 
