@@ -46,7 +46,10 @@ extension GossipNode {
     }
 
     /// Broadcasts `payload` to every node of the cluster; returns the message's id (hex).
-    /// - Throws: ``GossipNodeError/messageTooLarge(size:limit:)`` over `plumtree.max_message_size`.
+    /// - Throws: ``GossipNodeError/messageTooLarge(size:limit:)`` over `plumtree.max_message_size`;
+    ///   ``GossipNodeError/messageOverCacheBudget(size:limit:)`` over `plumtree.message_cache_max_bytes`;
+    ///   ``GossipNodeError/sendBacklogFull(bytes:streams:)`` while too much is still being sent (nothing
+    ///   was sent: retry later).
     @discardableResult
     public func broadcast(_ payload: [UInt8]) async throws(GossipNodeError) -> String {
         guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }

@@ -10,6 +10,12 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
     case seedsUnreachable([String])
     /// The payload is over `plumtree.max_message_size`.
     case messageTooLarge(size: Int, limit: Int)
+    /// The payload alone is larger than the message cache's byte budget (`plumtree.message_cache_max_bytes`).
+    case messageOverCacheBudget(size: Int, limit: Int)
+    /// The broadcast was refused because too much is still being sent: `streams` Plumtree streams carrying
+    /// `bytes` bytes have not been read by their peers yet (`plumtree.max_outbound_streams`,
+    /// `plumtree.max_outbound_stream_bytes`). Nothing was sent; retry after a while.
+    case sendBacklogFull(bytes: Int, streams: Int)
     /// An encryption key is not 16, 24 or 32 bytes.
     case invalidKey(reason: String)
     /// The tags do not fit memberlist's 512-byte metadata limit.
@@ -36,6 +42,10 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
             return "could not join any seed: " + reasons.joined(separator: "; ") + "; check the addresses and that those nodes run"
         case .messageTooLarge(let size, let limit):
             return "message of \(size) bytes is over the \(limit)-byte limit (plumtree.max_message_size): split it or raise the limit"
+        case .messageOverCacheBudget(let size, let limit):
+            return "message of \(size) bytes is over the message cache's \(limit)-byte budget (plumtree.message_cache_max_bytes): split it or raise the budget"
+        case .sendBacklogFull(let bytes, let streams):
+            return "broadcast refused: \(streams) streams holding \(bytes) bytes are still being sent (plumtree.max_outbound_streams, plumtree.max_outbound_stream_bytes); retry after a while or broadcast less at once"
         case .invalidKey(let reason):
             return "invalid encryption key: \(reason); `gossip-node keygen` makes a valid one"
         case .tagsTooLarge(let size):

@@ -16,11 +16,32 @@ extension NodeCore {
     }
 
     /// Broadcasts `payload` to every node; returns its id.
+    ///
+    /// Refused, and counted in `plumtree_broadcasts_refused_total`, when it breaks a Plumtree limit or
+    /// when the one-way streams in flight are at ``PlumtreeConfig/maxOutboundStreams`` or their bytes plus
+    /// this payload would pass ``PlumtreeConfig/maxOutboundStreamBytes`` (a payload small enough to go
+    /// as a datagram is held to the stream count only; with nothing in flight any payload goes). One
+    /// accepted broadcast may pass the byte budget by its own sends: a copy per eager peer. Refusing here, before anything is queued, is what
+    /// tells the application to slow down; accepting it would only queue it behind streams the peers
+    /// cannot take in yet, or make them refuse it and lose it.
     package mutating func broadcast(_ payload: [UInt8], traceContext: [UInt8]? = nil, now: Instant,
                                     into out: inout [NodeOutput]) throws(PlumtreeBroadcastError) -> MessageID {
-        let id = try plumtree.broadcast(payload, traceContext: traceContext, now: now, into: &plumtreeOut)
-        drain(now: now, into: &out)
-        return id
+        do throws(PlumtreeBroadcastError) {
+            let limits = config.plumtree
+            let size = payload.count + (traceContext?.count ?? 0)
+            let incoming = size > limits.packetBudget ? size : 0
+            if outboundStreams.count >= limits.maxOutboundStreams
+                || (incoming > 0 && outboundStreams.count > 0
+                    && outboundStreams.bytes + incoming > limits.maxOutboundStreamBytes) {
+                throw .outboundBacklog(bytes: outboundStreams.bytes, streams: outboundStreams.count)
+            }
+            let id = try plumtree.broadcast(payload, traceContext: traceContext, now: now, into: &plumtreeOut)
+            drain(now: now, into: &out)
+            return id
+        } catch {
+            metrics.broadcastRefused(error).increment()
+            throw error
+        }
     }
 
     /// Announces new tags (the `plumtree` tag is added).

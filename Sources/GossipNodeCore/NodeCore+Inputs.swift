@@ -32,9 +32,11 @@ extension NodeCore {
 
     /// The outcome of a stream the node asked for with ``NodeOutput/openStream(_:)``.
     package mutating func streamCompleted(_ id: StreamID, result: StreamResult, now: Instant, into out: inout [NodeOutput]) {
+        outboundStreams.completed(id)
+        metrics.recordOutbound(outboundStreams)
         if id.rawValue >= 1 << 62 {
             // One of Plumtree's own streams under external membership: nothing waits for it.
-            if case .failed = result { metrics.sendsFailed.increment() }
+            if case .failed(let failure) = result { metrics.sendFailed(failure).increment() }
         } else if membership != nil {
             membership!.streamCompleted(id, result: result, now: now, into: &membershipOut)
         }

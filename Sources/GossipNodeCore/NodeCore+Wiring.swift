@@ -33,7 +33,7 @@ extension NodeCore {
         case .sendDatagram(let to, let bytes):
             out.append(.sendDatagram(to: to, bytes: bytes))
         case .openStream(let request):
-            out.append(.openStream(request))
+            openStream(request, into: &out)
         case .event(let event):
             memberEvent(event, now: now)
             out.append(.member(event))
@@ -47,6 +47,9 @@ extension NodeCore {
             out.append(.leaveDone)
         case .joinCompleted(let seed, let failure):
             joinCompleted(seed: seed, failure: failure, now: now, into: &out)
+        case .userMessageFailed(_, let failure):
+            // Only Plumtree sends user messages through this node: a Plumtree message accepted and lost.
+            metrics.sendFailed(failure).increment()
         }
     }
 
@@ -69,21 +72,28 @@ extension NodeCore {
                 try membership!.sendUserMessage(to: name, bytes, reliable: reliable, now: now, into: &membershipOut)
             } catch {
                 // The member left membership between Plumtree's choice and now; Plumtree hears of it next.
-                metrics.sendsFailed.increment()
+                metrics.sendsFailedMemberGone.increment()
             }
             return
         }
         guard let address = externalAddresses[name] else {
-            metrics.sendsFailed.increment()
+            metrics.sendsFailedMemberGone.increment()
             return
         }
         if reliable {
             nextExternalStream += 1
-            out.append(.openStream(StreamRequest(id: StreamID(rawValue: nextExternalStream), to: address, request: bytes,
-                                                 timeout: config.membership.tcpTimeout, expectsReply: false)))
+            openStream(StreamRequest(id: StreamID(rawValue: nextExternalStream), to: address, request: bytes,
+                                     timeout: config.membership.tcpTimeout, expectsReply: false), into: &out)
         } else {
             out.append(.sendDatagram(to: address, bytes: bytes))
         }
+    }
+
+    /// Every stream leaves through here, so that the ledger of one-way streams sees each one.
+    private mutating func openStream(_ request: StreamRequest, into out: inout [NodeOutput]) {
+        outboundStreams.opened(request)
+        metrics.recordOutbound(outboundStreams)
+        out.append(.openStream(request))
     }
 
     /// Member events drive the overlay and the reconnect schedule. Only members that advertise Plumtree

@@ -31,6 +31,8 @@ package struct NodeCore {
     var externalAddresses: [String: SocketAddress] = [:]
     /// Stream ids of Plumtree's own streams under external membership; far above membership's ids.
     var nextExternalStream: UInt64 = 1 << 62
+    /// One-way streams in flight, for the broadcast backlog limit.
+    var outboundStreams = OutboundStreamLedger()
     var membershipOut: [MembershipOutput] = []
     var plumtreeOut: [PlumtreeOutput] = []
 

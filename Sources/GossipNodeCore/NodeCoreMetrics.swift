@@ -1,4 +1,6 @@
 import CoreMetrics
+import Membership
+import Plumtree
 import ProtocolSupport
 
 /// What the node core itself records, beside its two cores' metrics.
@@ -7,15 +9,61 @@ struct NodeCoreMetrics: Sendable {
     let reconnectFailed: Counter
     /// Plumtree messages accepted by the Plumtree core that could not be handed to the network: the
     /// member vanished from membership in between.
-    let sendsFailed: Counter
+    let sendsFailedMemberGone: Counter
+    /// Plumtree messages handed to the network whose stream then failed, by ``StreamFailure``.
+    let sendsFailedRefused: Counter
+    let sendsFailedTimedOut: Counter
+    let sendsFailedClosed: Counter
+    /// Broadcasts refused at the API, by reason (see ``NodeCoreMetrics/broadcastRefusalReasons``).
+    let broadcastsRefused: [Counter]
+    let outboundStreams: Gauge
+    let outboundStreamBytes: Gauge
 
     init(factory: any MetricsFactory) {
         reconnectSucceeded = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "joined")], factory: factory)
         reconnectFailed = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "failed")], factory: factory)
-        sendsFailed = Counter(label: "plumtree_sends_failed_total", factory: factory)
+        func sendsFailed(_ reason: String) -> Counter {
+            Counter(label: "plumtree_sends_failed_total", dimensions: [("reason", reason)], factory: factory)
+        }
+        sendsFailedMemberGone = sendsFailed("member_gone")
+        sendsFailedRefused = sendsFailed("stream_refused")
+        sendsFailedTimedOut = sendsFailed("stream_timed_out")
+        sendsFailedClosed = sendsFailed("stream_closed")
+        broadcastsRefused = Self.broadcastRefusalReasons.map {
+            Counter(label: "plumtree_broadcasts_refused_total", dimensions: [("reason", $0)], factory: factory)
+        }
+        outboundStreams = Gauge(label: "plumtree_outbound_streams", factory: factory)
+        outboundStreamBytes = Gauge(label: "plumtree_outbound_stream_bytes", factory: factory)
+        outboundStreams.record(0)
+        outboundStreamBytes.record(0)
     }
 
     func reconnects(succeeded: Bool) -> Counter { succeeded ? reconnectSucceeded : reconnectFailed }
+
+    func sendFailed(_ failure: StreamFailure) -> Counter {
+        switch failure {
+        case .refused: sendsFailedRefused
+        case .timedOut: sendsFailedTimedOut
+        case .closed: sendsFailedClosed
+        }
+    }
+
+    /// Label values of `plumtree_broadcasts_refused_total{reason}`, in ``broadcastsRefused`` order.
+    static let broadcastRefusalReasons = ["too_large", "trace_context_too_large", "cache_budget", "outbound_backlog"]
+
+    func broadcastRefused(_ error: PlumtreeBroadcastError) -> Counter {
+        switch error {
+        case .payloadTooLarge: broadcastsRefused[0]
+        case .traceContextTooLarge: broadcastsRefused[1]
+        case .cacheBudgetExceeded: broadcastsRefused[2]
+        case .outboundBacklog: broadcastsRefused[3]
+        }
+    }
+
+    func recordOutbound(_ ledger: OutboundStreamLedger) {
+        outboundStreams.record(ledger.count)
+        outboundStreamBytes.record(ledger.bytes)
+    }
 
     static let descriptors: [MetricDescriptor] = [
         MetricDescriptor(
@@ -24,6 +72,17 @@ struct NodeCoreMetrics: Sendable {
             labelNames: ["result"]),
         MetricDescriptor(
             name: "plumtree_sends_failed_total", kind: .counter,
-            help: "Plumtree messages that could not be handed to the network because the member had left membership"),
+            help: "Plumtree messages accepted for sending and then lost, by reason (member_gone, stream_refused, stream_timed_out, stream_closed)",
+            labelNames: ["reason"]),
+        MetricDescriptor(
+            name: "plumtree_broadcasts_refused_total", kind: .counter,
+            help: "Broadcasts refused at the API, by reason (too_large, trace_context_too_large, cache_budget, outbound_backlog)",
+            labelNames: ["reason"]),
+        MetricDescriptor(
+            name: "plumtree_outbound_streams", kind: .gauge,
+            help: "Plumtree streams sent and not yet read by their peer"),
+        MetricDescriptor(
+            name: "plumtree_outbound_stream_bytes", kind: .gauge,
+            help: "Bytes of the Plumtree streams sent and not yet read by their peer"),
     ]
 }

@@ -80,6 +80,11 @@ extension MembershipCore {
         var failure: JoinFailure?
         switch result {
         case .failed(let why):
+            // The layer above accepted this message and hears of its loss: nothing else would tell it.
+            if case .userMessage(let member) = purpose {
+                out.append(.userMessageFailed(to: member, why))
+                return
+            }
             failure = .unreachable(why)
         case .reply(let bytes):
             // A reliable user message has no reply: nothing was received.

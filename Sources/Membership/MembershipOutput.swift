@@ -98,6 +98,9 @@ public enum MembershipOutput: Sendable, Equatable {
     /// The push/pull with a seed given to ``MembershipCore/join(_:now:into:)`` ended: `failure` is nil when
     /// the seed's state was merged, else says what failed.
     case joinCompleted(seed: SocketAddress, failure: JoinFailure?)
+    /// A reliable user message to `member` was accepted by ``MembershipCore/sendUserMessage(to:_:reliable:now:into:)``
+    /// but its stream failed: the message is lost unless the layer above repairs it.
+    case userMessageFailed(to: String, StreamFailure)
 }
 
 /// Why a push/pull with a seed did not merge its state.

@@ -17,14 +17,21 @@ struct CachedMessage {
     var bornAt: Instant
 }
 
-/// Payloads in arrival order, bounded by a TTL and a capacity; the oldest leaves first either way.
+/// Payloads in arrival order, bounded by a TTL, a count and a byte budget; the oldest leaves first each way.
 ///
-/// Arrival order equals expiry order (one TTL for all), so a FIFO serves both bounds. Entries live in an
+/// Arrival order equals expiry order (one TTL for all), so a FIFO serves every bound. The byte budget is
+/// what bounds memory: 10,000 payloads of 64 KiB are 640 MB, so a count alone lets a flood of large
+/// broadcasts take a node's memory (a payload and its trace context are counted; the fixed part of an
+/// entry is a few dozen bytes and is held to the count). Entries live in an
 /// array with a moving head that is compacted now and then; each entry has a sequence number so that
 /// anti-entropy can walk the cache with a cursor.
 struct MessageCache {
     let capacity: Int
+    /// Payload and trace-context bytes held at most.
+    let maxBytes: Int
     let ttl: Duration
+    /// Payload and trace-context bytes held now.
+    private(set) var bytes = 0
     private var entries: [CachedMessage] = []
     private var head = 0
     /// Sequence number of `entries[0]`.
@@ -32,8 +39,9 @@ struct MessageCache {
     private var index: MessageIDTable<UInt64>
 
     /// - Parameter hashKey: the secret of the id table (see ``MessageIDTable``).
-    init(capacity: Int, ttl: Duration, hashKey: (UInt64, UInt64)) {
+    init(capacity: Int, maxBytes: Int = .max, ttl: Duration, hashKey: (UInt64, UInt64)) {
         self.capacity = max(1, capacity)
+        self.maxBytes = max(1, maxBytes)
         self.ttl = ttl
         index = MessageIDTable(placeholder: 0, hashKey: hashKey)
     }
@@ -71,17 +79,36 @@ struct MessageCache {
         entries[position].from = from
     }
 
-    /// Inserts a message; returns how many older ones it pushed out.
+    /// What one entry weighs against the byte budget.
+    static func weight(of message: CachedMessage) -> Int { message.payload.count + (message.traceContext?.count ?? 0) }
+
+    /// Older entries an insert pushed out, by the bound that pushed them.
+    struct Evictions: Equatable {
+        var byCount = 0
+        var byBytes = 0
+        var total: Int { byCount + byBytes }
+    }
+
+    /// Inserts a message; returns how many older ones it pushed out. A message heavier than the whole
+    /// budget is not stored (the core refuses such a broadcast before it gets here, and a received one is
+    /// delivered but cannot be served to Grafts).
     @discardableResult
-    mutating func insert(_ message: CachedMessage) -> Int {
-        var evicted = 0
+    mutating func insert(_ message: CachedMessage) -> Evictions {
+        var evicted = Evictions()
+        let weight = Self.weight(of: message)
+        guard weight <= maxBytes else { return evicted }
         while count >= capacity {
             removeOldest()
-            evicted += 1
+            evicted.byCount += 1
+        }
+        while bytes + weight > maxBytes, count > 0 {
+            removeOldest()
+            evicted.byBytes += 1
         }
         let sequence = endSequence
         if !index.insert(message.id, sequence) { index.update(message.id) { $0 = sequence } }
         entries.append(message)
+        bytes += weight
         if nextExpiry == nil { nextExpiry = message.expiresAt }
         return evicted
     }
@@ -105,6 +132,7 @@ struct MessageCache {
 
     private mutating func removeOldest() {
         index.remove(entries[head].id)
+        bytes -= Self.weight(of: entries[head])
         // Release the payload now; the slot itself goes at the next compaction.
         entries[head].payload = []
         entries[head].traceContext = nil

@@ -25,6 +25,21 @@ public struct PlumtreeConfig: Sendable, Equatable {
     public var messageCacheTTL: Duration = .seconds(60)
     /// Payloads kept at most; the oldest goes first (`message_cache_max_size`, default 10,000).
     public var messageCacheMaxSize: Int = 10_000
+    /// Payload bytes (trace contexts included) the cache holds at most; the oldest goes first
+    /// (`message_cache_max_bytes`, default 64 MiB). This, not the count, bounds the cache's memory: 10,000
+    /// payloads of 64 KiB would be 640 MB. A broadcast whose payload alone is larger is refused.
+    public var messageCacheMaxBytes: Int = 64 * 1024 * 1024
+    /// Bytes of Plumtree messages sent over streams (payloads larger than ``packetBudget``) that may wait,
+    /// sent but not yet read by their peer, before the node refuses new broadcasts
+    /// (`max_outbound_stream_bytes`, default 16 MiB). Enforced by the node core, which sees the streams
+    /// open and complete: a broadcast that would go out while this much is still in flight is refused with
+    /// ``PlumtreeBroadcastError/outboundBacklog(bytes:streams:)`` instead of queueing without bound.
+    public var maxOutboundStreamBytes: Int = 16 * 1024 * 1024
+    /// Plumtree streams that may be in flight at once before new broadcasts are refused
+    /// (`max_outbound_streams`, default 128). Half of the 256 inbound streams a node of this package
+    /// accepts at once (`membership.max_inbound_streams`), so one sender alone never makes its peer refuse
+    /// streams (a refused stream is a message lost until a Graft or anti-entropy repairs it).
+    public var maxOutboundStreams: Int = 128
     /// How long a delivered id is remembered so that a late copy is not delivered again (default 180 s). The
     /// core remembers ids for at least `messageCacheTTL` + 60 s whatever this says: anti-entropy offers a
     /// message for `messageCacheTTL` after it first entered any cache, and a node that forgot the id before

@@ -79,6 +79,7 @@ public struct PlumtreeCore {
         var payloadsReceived: UInt64 = 0
         var refused: UInt64 = 0
         var repairDeliveries: UInt64 = 0
+        var cacheEvictions: UInt64 = 0
     }
 
     /// Creates a core for `localID`.
@@ -106,12 +107,14 @@ public struct PlumtreeCore {
         self.metrics = PlumtreeMetrics(factory: factory)
         self.header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
         self.limits = PlumtreeDecodeLimits(config)
-        self.cache = MessageCache(capacity: config.messageCacheMaxSize, ttl: config.messageCacheTTL, hashKey: idKey)
+        self.cache = MessageCache(capacity: config.messageCacheMaxSize, maxBytes: config.messageCacheMaxBytes, ttl: config.messageCacheTTL, hashKey: idKey)
         self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.effectiveSeenTTL, hashKey: idKey)
         self.nextAntiEntropyAt = now + config.antiEntropyInterval
         self.antiEntropyCurrentInterval = config.antiEntropyInterval
         metrics.cacheCapacity.record(cache.capacity)
         metrics.cacheSize.record(0)
+        metrics.cacheMaxBytes.record(cache.maxBytes)
+        metrics.cacheBytes.record(0)
         metrics.eagerPeers.record(0)
         metrics.lazyPeers.record(0)
         metrics.totalPeers.record(0)
@@ -135,7 +138,8 @@ public struct PlumtreeCore {
     ///
     /// The payload goes to eager neighbours at once and is announced to lazy ones; it stays in the cache for
     /// Grafts and anti-entropy. The node does not deliver its own broadcast to itself.
-    /// - Throws: ``PlumtreeBroadcastError/payloadTooLarge(size:limit:)`` above `max_message_size`.
+    /// - Throws: ``PlumtreeBroadcastError/payloadTooLarge(size:limit:)`` above `max_message_size`,
+    ///   ``PlumtreeBroadcastError/cacheBudgetExceeded(size:limit:)`` above `message_cache_max_bytes`.
     @discardableResult
     public mutating func broadcast(
         _ payload: [UInt8], traceContext: [UInt8]? = nil, now: Instant, into output: inout [PlumtreeOutput]
@@ -146,6 +150,8 @@ public struct PlumtreeCore {
         if let traceContext, traceContext.count > config.maxTraceContextSize {
             throw .traceContextTooLarge(size: traceContext.count, limit: config.maxTraceContextSize)
         }
+        let weight = payload.count + (traceContext?.count ?? 0)
+        guard weight <= cache.maxBytes else { throw .cacheBudgetExceeded(size: weight, limit: cache.maxBytes) }
         var id = MessageID(drawingFrom: &random)
         while seen.contains(id) { id = MessageID(drawingFrom: &random) }
         seen.insert(id, now: now)
@@ -229,7 +235,10 @@ public struct PlumtreeCore {
         settlePrunes(now: now, into: &output)
         fireGraftTimers(now: now, into: &output)
         if let at = ihaveFlushAt, at <= now { flushAllAnnouncements(into: &output) }
-        if cache.expire(now: now) > 0 { metrics.cacheSize.record(cache.count) }
+        if cache.expire(now: now) > 0 {
+            metrics.cacheSize.record(cache.count)
+            metrics.cacheBytes.record(cache.bytes)
+        }
         seen.expire(now: now)
         if nextAntiEntropyAt <= now { runAntiEntropyRound(now: now, into: &output) }
     }
@@ -242,6 +251,8 @@ public struct PlumtreeCore {
             knownMembers: members.count,
             cacheSize: cache.count,
             cacheCapacity: cache.capacity,
+            cacheBytes: cache.bytes,
+            cacheMaxBytes: cache.maxBytes,
             pendingGrafts: missing.count,
             ihaveQueueSize: ihaveQueued,
             graftSuccesses: counters.graftSuccesses,
@@ -251,7 +262,8 @@ public struct PlumtreeCore {
             duplicates: counters.duplicates,
             payloadsReceived: counters.payloadsReceived,
             refused: counters.refused,
-            repairDeliveries: counters.repairDeliveries
+            repairDeliveries: counters.repairDeliveries,
+            cacheEvictions: counters.cacheEvictions
         )
     }
 
@@ -261,7 +273,11 @@ public struct PlumtreeCore {
     }
 
     mutating func storeInCache(_ message: CachedMessage) {
-        cache.insert(message)
+        let evicted = cache.insert(message)
+        if evicted.byCount > 0 { metrics.cacheEvictedByCount.increment(by: evicted.byCount) }
+        if evicted.byBytes > 0 { metrics.cacheEvictedByBytes.increment(by: evicted.byBytes) }
+        counters.cacheEvictions += UInt64(evicted.total)
         metrics.cacheSize.record(cache.count)
+        metrics.cacheBytes.record(cache.bytes)
     }
 }

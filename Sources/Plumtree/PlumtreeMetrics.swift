@@ -31,6 +31,10 @@ struct PlumtreeMetrics {
     let totalPeers: Gauge
     let cacheSize: Gauge
     let cacheCapacity: Gauge
+    let cacheBytes: Gauge
+    let cacheMaxBytes: Gauge
+    let cacheEvictedByCount: Counter
+    let cacheEvictedByBytes: Counter
     let ihaveQueueSize: Gauge
     let pendingGrafts: Gauge
     /// One counter per refusal reason, in ``PlumtreeCore/refusalReasons`` order.
@@ -63,6 +67,10 @@ struct PlumtreeMetrics {
         totalPeers = gauge("plumtree_total_peers")
         cacheSize = gauge("plumtree_cache_size")
         cacheCapacity = gauge("plumtree_cache_capacity")
+        cacheBytes = gauge("plumtree_cache_bytes")
+        cacheMaxBytes = gauge("plumtree_cache_max_bytes")
+        cacheEvictedByCount = Counter(label: "plumtree_cache_evictions_total", dimensions: [("reason", "count")], factory: factory)
+        cacheEvictedByBytes = Counter(label: "plumtree_cache_evictions_total", dimensions: [("reason", "bytes")], factory: factory)
         ihaveQueueSize = gauge("plumtree_ihave_queue_size")
         pendingGrafts = gauge("plumtree_pending_grafts")
         var refused: [String: Counter] = [:]
@@ -109,6 +117,9 @@ extension PlumtreeCore {
         .init(name: "plumtree_total_peers", kind: .gauge, help: "Current overlay peers (eager plus lazy)."),
         .init(name: "plumtree_cache_size", kind: .gauge, help: "Messages held in the message cache."),
         .init(name: "plumtree_cache_capacity", kind: .gauge, help: "The message cache's configured capacity."),
+        .init(name: "plumtree_cache_bytes", kind: .gauge, help: "Payload bytes held in the message cache."),
+        .init(name: "plumtree_cache_max_bytes", kind: .gauge, help: "The message cache's byte budget (message_cache_max_bytes)."),
+        .init(name: "plumtree_cache_evictions_total", kind: .counter, help: "Cached messages pushed out before their TTL, by the bound that pushed them (count, bytes).", labelNames: ["reason"]),
         .init(name: "plumtree_ihave_queue_size", kind: .gauge, help: "Announcements waiting for the next IHave flush."),
         .init(name: "plumtree_pending_grafts", kind: .gauge, help: "Missing messages waiting for a Graft answer."),
         .init(name: "plumtree_messages_refused_total", kind: .counter, help: "Plumtree messages refused, by reason (malformed, from self, rate limited).", labelNames: ["reason"]),

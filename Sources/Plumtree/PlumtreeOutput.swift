@@ -52,6 +52,13 @@ public enum PlumtreeBroadcastError: Error, Equatable, Sendable, CustomStringConv
     case payloadTooLarge(size: Int, limit: Int)
     /// The trace context exceeds `maxTraceContextSize`.
     case traceContextTooLarge(size: Int, limit: Int)
+    /// The payload alone is larger than the message cache's byte budget (`message_cache_max_bytes`): it
+    /// could not be kept to answer Grafts, so a peer that missed it could never get it.
+    case cacheBudgetExceeded(size: Int, limit: Int)
+    /// Too much is already waiting in outbound streams (`max_outbound_stream_bytes`,
+    /// `max_outbound_streams`): the broadcast would queue behind it without bound, or make the peers refuse
+    /// streams. A transient refusal: retry after a while.
+    case outboundBacklog(bytes: Int, streams: Int)
 
     public var description: String {
         switch self {
@@ -59,6 +66,10 @@ public enum PlumtreeBroadcastError: Error, Equatable, Sendable, CustomStringConv
             "payload of \(size) bytes exceeds max_message_size (\(limit) bytes): split it, or raise max_message_size on every node"
         case .traceContextTooLarge(let size, let limit):
             "trace context of \(size) bytes exceeds the limit of \(limit) bytes"
+        case .cacheBudgetExceeded(let size, let limit):
+            "payload of \(size) bytes exceeds the message cache's byte budget (message_cache_max_bytes, \(limit) bytes): split it, or raise message_cache_max_bytes"
+        case .outboundBacklog(let bytes, let streams):
+            "\(streams) streams holding \(bytes) bytes are still being sent (max_outbound_streams, max_outbound_stream_bytes): retry after a while, or broadcast less at once"
         }
     }
 }
@@ -73,6 +84,9 @@ public struct PlumtreeSnapshot: Sendable, Equatable {
     public var knownMembers: Int
     public var cacheSize: Int
     public var cacheCapacity: Int
+    /// Payload bytes held in the cache, and its byte budget.
+    public var cacheBytes: Int
+    public var cacheMaxBytes: Int
     /// Missing messages waiting for a Graft answer.
     public var pendingGrafts: Int
     /// Announcements waiting for the next IHave flush.
@@ -94,6 +108,8 @@ public struct PlumtreeSnapshot: Sendable, Equatable {
     /// Cumulative: messages delivered over a repair path: an anti-entropy pull, a Graft's answer, or the
     /// onward push of either (Gossip with the repair flag).
     public var repairDeliveries: UInt64
+    /// Cumulative: cached messages pushed out by the count or byte bound before their TTL.
+    public var cacheEvictions: UInt64
 
     public var totalPeers: Int { eagerPeers.count + lazyPeers.count }
 }

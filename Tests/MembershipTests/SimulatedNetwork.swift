@@ -259,7 +259,7 @@ struct SimulatedNetwork {
                          after: latency())
             case .event(let event):
                 events.append((now, index, event))
-            case .userMessage, .refused, .leaveBroadcastDone, .joinCompleted:
+            case .userMessage, .refused, .leaveBroadcastDone, .joinCompleted, .userMessageFailed:
                 break
             }
         }

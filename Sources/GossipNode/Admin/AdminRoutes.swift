@@ -43,8 +43,7 @@ extension GossipNode {
                 let id = try await node.broadcast(request.body)
                 return .encodedJSON(AdminAPI.BroadcastReply(id: id))
             } catch {
-                let status: HTTPStatus = if case .messageTooLarge = error { .payloadTooLarge } else { .serviceUnavailable }
-                return .jsonError(status, error.description)
+                return .jsonError(error.broadcastStatus, error.description)
             }
         }
         router.route(.POST, "/v1/leave") { (request: HTTPRequest) async -> HTTPResponse in

@@ -20,15 +20,38 @@ extension NodeEngine {
             case .failure(let error):
                 self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
             case .success(let connection):
-                connection.write(request.request) { [unowned self] written in
-                    if case .failure(let error) = written {
+                // A one-way stream succeeds once both happened, in either order: the write completed and the
+                // peer closed (libuv may report the peer's close before the write's own callback).
+                var written = false
+                var peerClosed = false
+                connection.write(request.request) { [unowned self] result in
+                    if case .failure(let error) = result {
                         self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
-                    } else if !request.expectsReply {
-                        self.finishOutbound(request.id, .reply([]))
+                    } else {
+                        written = true
+                        if peerClosed { self.finishOutbound(request.id, .reply([])) }
                     }
                 }
-                guard request.expectsReply else { return }
                 let remaining = deadline.duration(since: self.loop.now)
+                guard request.expectsReply else {
+                    // A one-way stream is done when the peer has read it and closed (memberlist closes after
+                    // reading a user message). A write that merely reached the kernel is not delivery: a
+                    // peer over its inbound-stream cap closes such a stream unread (a reset here), and the
+                    // node core's outbound ledger must see the stream until the peer took it in.
+                    connection.startReading(
+                        limits: ReadLimits(maxBytes: Self.oneWayReplyCap, deadline: max(remaining, .milliseconds(1))),
+                        onData: { _ in },
+                        onEnd: { [unowned self] end in
+                            switch end {
+                            case .endOfStream:
+                                peerClosed = true
+                                if written { self.finishOutbound(request.id, .reply([])) }
+                            case .failed(let error):
+                                self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
+                            }
+                        })
+                    return
+                }
                 var assembler = self.core.makeStreamFrameAssembler()
                 connection.startReading(
                     limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: max(remaining, .milliseconds(1))),
@@ -63,6 +86,9 @@ extension NodeEngine {
         core.streamCompleted(id, result: result, now: loop.now, into: &outputs)
         carryOut()
     }
+
+    /// What a peer may send back on a one-way stream before it counts as misbehaving (it should send nothing).
+    static let oneWayReplyCap = 4096
 
     static func streamFailure(_ error: RuntimeError) -> StreamFailure {
         switch error {

@@ -239,6 +239,8 @@ final class NodeEngine {
             switch error {
             case .payloadTooLarge(let size, let limit): throw .messageTooLarge(size: size, limit: limit)
             case .traceContextTooLarge(let size, let limit): throw .messageTooLarge(size: size, limit: limit)
+            case .cacheBudgetExceeded(let size, let limit): throw .messageOverCacheBudget(size: size, limit: limit)
+            case .outboundBacklog(let bytes, let streams): throw .sendBacklogFull(bytes: bytes, streams: streams)
             }
         }
     }
