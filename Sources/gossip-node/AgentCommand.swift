@@ -62,13 +62,16 @@ struct AgentCommand: AsyncParsableCommand {
         if adminToken != nil {
             printError("warning: --admin-token shows the token to every user of this host (ps); use --admin-token-file or GOSSIP_ADMIN_TOKEN")
         }
-        let configuration: GossipNodeConfiguration
+        var configuration: GossipNodeConfiguration
         do {
             configuration = try GossipNodeConfiguration.load(file: config, environment: processEnvironment(), flags: flagSettings)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
         }
+        // Nothing reads the delivery streams unless messages are printed: buffering them would hold up to
+        // `deliveryBufferLimit` payloads (10,000 of up to 64 KiB) for no one.
+        if !printMessages { configuration.deliveryBufferLimit = 0 }
         let node: GossipNode
         do {
             node = try await GossipNode(configuration: configuration)
