@@ -380,7 +380,7 @@ public final class Simulation<Node: SimulatedNode> {
         nodeStore[index]!.receiveStream(bytes, stream: stream, now: now, io: &io)
         if !expectsReply {
             // A one-way stream has done its job once the far end has read it: the opener hears an empty
-            // reply, as a driver reports a write that completed and closed.
+            // reply, as the libuv driver reports once the peer has read and closed.
             io.reply(to: stream, bytes: [])
         }
         afterCall(index)
