@@ -45,7 +45,7 @@ struct BroadcastFloodTests {
     }
 
     @Test func everyAcceptedBroadcastArrivesOrIsCountedAndTheCacheStaysInItsBudget() async throws {
-        let budget = 4 << 20
+        let budget = 1 << 20
         let size = 60 << 10
         let nodes = try await LiveHealthTests.pair("flood") { configuration in
             configuration.plumtree.messageCacheMaxBytes = budget
@@ -72,7 +72,7 @@ struct BroadcastFloodTests {
             }
         }
         // 48 callers on the Swift API and 16 on the admin route, 1,280 broadcasts of 60 KiB in all: 75 MB,
-        // 18 times the cache's budget, offered far faster than two loops on a shared machine move it.
+        // 72 times the cache's budget, offered far faster than two loops on a shared machine move it.
         let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<64 {
@@ -83,24 +83,37 @@ struct BroadcastFloodTests {
                         var payload = noise
                         payload[0] = UInt8(worker)
                         payload[1] = UInt8(round)
-                        if http {
-                            do {
-                                let response = try await client.post("/v1/broadcast", body: payload)
-                                switch response.status {
-                                case 200:
-                                    if let id = try? AdminJSON.string(response.body, key: "id") { outcomes.accepted(id) } else { outcomes.other("200 without id") }
-                                case 429: outcomes.refused(http: true)
-                                default: outcomes.other("HTTP \(response.status): \(response.text)")
+                        // A refused broadcast is retried after 10 ms, up to 10 times, as a client honouring
+                        // the refusal would; each refusal is counted on its own.
+                        attempts: for _ in 0..<10 {
+                            if http {
+                                do {
+                                    let response = try await client.post("/v1/broadcast", body: payload)
+                                    switch response.status {
+                                    case 200:
+                                        if let id = try? AdminJSON.string(response.body, key: "id") { outcomes.accepted(id) } else { outcomes.other("200 without id") }
+                                        break attempts
+                                    case 429: outcomes.refused(http: true)
+                                    default:
+                                        outcomes.other("HTTP \(response.status): \(response.text)")
+                                        break attempts
+                                    }
+                                } catch {
+                                    outcomes.other("admin client: \(error)")
+                                    break attempts
                                 }
-                            } catch {
-                                outcomes.other("admin client: \(error)")
+                            } else {
+                                do throws(GossipNodeError) {
+                                    outcomes.accepted(try await origin.broadcast(payload))
+                                    break attempts
+                                } catch {
+                                    if case .sendBacklogFull = error { outcomes.refused(http: false) } else {
+                                        outcomes.other("\(error)")
+                                        break attempts
+                                    }
+                                }
                             }
-                        } else {
-                            do throws(GossipNodeError) {
-                                outcomes.accepted(try await origin.broadcast(payload))
-                            } catch {
-                                if case .sendBacklogFull = error { outcomes.refused(http: false) } else { outcomes.other("\(error)") }
-                            }
+                            try? await Task.sleep(for: .milliseconds(10))
                         }
                     }
                 }
@@ -109,7 +122,8 @@ struct BroadcastFloodTests {
         let floodTime = ContinuousClock.now - start
         let result = outcomes.all
         #expect(result.other.isEmpty, "unexpected outcomes: \(result.other.prefix(5))")
-        #expect(result.accepted.count + result.refusedByAPI + result.refusedByHTTP + result.other.count == 1_280)
+        #expect(result.accepted.count <= 1_280)
+        #expect(result.accepted.count * size > budget, "enough was accepted to fill the cache")
         #expect(result.refusedByAPI + result.refusedByHTTP > 0, "the stream backlog limit refused some of the flood")
         #expect(!result.accepted.isEmpty)
 
