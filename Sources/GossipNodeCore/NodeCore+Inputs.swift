@@ -46,7 +46,7 @@ extension NodeCore {
         if let deadline = plumtree.nextDeadline, deadline <= now {
             plumtree.handleTimeout(now: now, into: &plumtreeOut)
         }
-        if membership != nil, membership!.nextDeadline <= now {
+        if let deadline = membership?.nextDeadline, deadline <= now {
             membership!.handleTimeout(now: now, into: &membershipOut)
         }
         reconnectIfDue(now: now, into: &out)
