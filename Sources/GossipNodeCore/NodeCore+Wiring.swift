@@ -58,6 +58,9 @@ extension NodeCore {
             out.append(.deliver(message))
         case .graft(let event):
             out.append(.graft(event))
+        case .refused(let error):
+            // Refusals of received bytes are taken out with their source in `receivePlumtree`.
+            out.append(.refused(.plumtree(from: nil, error)))
         }
     }
 

@@ -43,8 +43,8 @@ package enum NodeOutput: Sendable, Equatable {
 package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     /// memberlist framing, a membership message, or a stream; counted in `memberlist_packets_dropped_total`.
     case membership(Refusal)
-    /// A Plumtree message from `address`; counted in `plumtree_messages_refused_total`.
-    case plumtree(from: SocketAddress, PlumtreeDecodeError)
+    /// A Plumtree message from `address` (nil when not known); counted in `plumtree_messages_refused_total`.
+    case plumtree(from: SocketAddress?, PlumtreeDecodeError)
 
     /// The metric label the refusal was counted under.
     package var reason: String {
@@ -66,7 +66,7 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .membership(let refusal): "\(refusal)"
-        case .plumtree(let address, let error): "Plumtree message from \(address): \(error)"
+        case .plumtree(let address, let error): "Plumtree message from \(address.map(\.description) ?? "-"): \(error)"
         }
     }
 }
