@@ -16,7 +16,7 @@ public enum MetricContract {
         help: "Node health: 0 healthy, 1 degraded, 2 unhealthy (see /health for the reasons).")
 
     /// Descriptors owned by the observability layer itself.
-    public static let observability: [MetricDescriptor] = [healthStatus]
+    public static let observability: [MetricDescriptor] = [healthStatus, deliveriesDropped]
 
     /// The Plumtree metric set, exactly as the contract names it (counters, histograms with their `le`
     /// buckets, gauges).
@@ -78,6 +78,7 @@ public enum MetricContract {
         "gossip_admin_connections_cut_off_total": adminCutOffReasons,
         "gossip_admin_requests_refused_total": adminRequestRefusalReasons,
         "memberlist_inbound_streams_refused_total": inboundStreamRefusalReasons,
+        "gossip_node_deliveries_dropped_total": deliveryStreams,
     ]
 
     /// Everything above.

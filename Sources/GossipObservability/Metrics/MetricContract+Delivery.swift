@@ -1,0 +1,14 @@
+import ProtocolSupport
+
+/// The node's hand-off to the application: what the loop could not hand over because the consumer was
+/// behind. Without it a slow consumer would lose messages that `plumtree_messages_delivered_total` still
+/// counts as delivered.
+extension MetricContract {
+    public static let deliveriesDropped = MetricDescriptor(
+        name: "gossip_node_deliveries_dropped_total", kind: .counter,
+        help: "Entries dropped before the application read them because its consumer fell more than the delivery buffer limit behind, by stream (messages, membership); the consumer sees each gap as a lagged event.",
+        labelNames: ["stream"])
+
+    /// The `stream` label values of ``deliveriesDropped``.
+    public static let deliveryStreams = ["messages", "membership"]
+}
