@@ -71,7 +71,7 @@ public final class GossipNode: Sendable, Service {
         self.loggers = loggers
         let nodeMetrics: NodeMetrics? =
             configuration.metricsFactory == nil
-            ? NodeMetrics(descriptors: NodeCore.descriptors) : nil
+            ? NodeMetrics(descriptors: MetricContract.nodeDescriptors) : nil
         self.metrics = nodeMetrics
         let factory: any MetricsFactory = configuration.metricsFactory ?? nodeMetrics!
         let tracing = NodeTracing(configured: configuration.tracer, contextLimit: configuration.plumtree.maxTraceContextSize)

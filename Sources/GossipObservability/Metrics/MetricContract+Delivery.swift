@@ -9,6 +9,9 @@ extension MetricContract {
         help: "Entries dropped before the application read them because its consumer fell more than the delivery buffer limit behind, by stream (messages, membership); the consumer sees each gap as a lagged event.",
         labelNames: ["stream"])
 
+    /// Everything above: recorded by the driver that hands entries to the application, not by a core.
+    public static let delivery: [MetricDescriptor] = [deliveriesDropped]
+
     /// The `stream` label values of ``deliveriesDropped``.
     public static let deliveryStreams = ["messages", "membership"]
 }

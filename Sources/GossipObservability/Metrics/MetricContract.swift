@@ -16,7 +16,7 @@ public enum MetricContract {
         help: "Node health: 0 healthy, 1 degraded, 2 unhealthy (see /health for the reasons).")
 
     /// Descriptors owned by the observability layer itself.
-    public static let observability: [MetricDescriptor] = [healthStatus, deliveriesDropped]
+    public static let observability: [MetricDescriptor] = [healthStatus]
 
     /// The Plumtree metric set, exactly as the contract names it (counters, histograms with their `le`
     /// buckets, gauges).
@@ -85,9 +85,9 @@ public enum MetricContract {
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
     /// What a node's registry declares: the node core's descriptors (its two protocol cores' included, a
-    /// superset of the contract's set above), and the node's ``limits``. ``NodeMetrics`` adds
-    /// ``observability``.
-    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors + limits }
+    /// superset of the contract's set above), the node's ``limits`` and its ``delivery`` to the
+    /// application. ``NodeMetrics`` adds ``observability``.
+    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors + limits + delivery }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
         MetricDescriptor(name: name, kind: .counter, help: help)
