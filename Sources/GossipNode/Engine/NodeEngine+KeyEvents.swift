@@ -7,8 +7,10 @@ extension NodeEngine {
     /// Logged once at start, so that a log shows what a node ran with (the later changes, such as tags,
     /// are logged where they happen).
     func logConfiguration() {
-        let levels = LogComponent.allCases.map { component in
-            "\(component.rawValue)=\(NodeLoggers.logging(configuration).level(for: component).rawValue)"
+        // With the embedder's logger its handler sets the level, not these settings.
+        let logging = NodeLoggers.logging(configuration)
+        let levels = configuration.logger != nil ? ["the embedder's logger"] : LogComponent.allCases.map { component in
+            "\(component.rawValue)=\(logging.level(for: component).rawValue)"
         }
         log(.configurationChanged, [
             "setting": "start", "profile": "\(configuration.profile.rawValue)", "bind": "\(boundAddress)",
