@@ -38,6 +38,7 @@ extension NodeCore {
             memberEvent(event, now: now)
             out.append(.member(event))
             if case .failed(let member) = event, member.name != config.name, let suspicion = suspectPartition(member, now: now) {
+                metrics.partitionsSuspected.increment()
                 out.append(.partitionSuspected(suspicion))
             }
         case .userMessage(let message):

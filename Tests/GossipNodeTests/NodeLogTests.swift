@@ -77,6 +77,9 @@ import Testing
         #expect(partition.count == 1, "one partition, one line")
         #expect(partition.first?.level == "error")
         #expect(partition.first?.metadata["failed"] == "2")
+        let counted = try #require(observer.metrics).snapshot().families
+            .first { $0.name == "gossip_node_partitions_suspected_total" }?.series.first?.value
+        #expect(counted == 1, "counted once as well")
         let started = lines.filter { $0.message == "configuration changed" && $0.metadata["setting"] == "start" }
         #expect(started.count == 1)
         #expect(started.first?.metadata["log_levels"]?.contains("protocol=info") == true)
