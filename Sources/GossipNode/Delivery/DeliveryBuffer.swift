@@ -7,7 +7,8 @@ import Synchronization
 /// task) reports a gap as ``Delivery/lagged(missed:)`` before the element that follows it.
 final class DeliveryBuffer<Element: Sendable>: Sendable {
     private struct State {
-        var items: [Element] = []
+        /// Consumed slots are nil, so a read message's payload is freed at once, not at the next compaction.
+        var items: [Element?] = []
         /// Index of the oldest entry in `items`: popping moves it instead of shifting the array.
         var head = 0
         var unreported = 0
@@ -21,6 +22,7 @@ final class DeliveryBuffer<Element: Sendable>: Sendable {
         mutating func popFirst() -> Element? {
             guard head < items.count else { return nil }
             let element = items[head]
+            items[head] = nil
             head += 1
             // Reclaim the consumed prefix once it is the larger part of the array.
             if head >= 1024, head * 2 >= items.count {
