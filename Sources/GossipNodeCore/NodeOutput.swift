@@ -37,6 +37,9 @@ package enum NodeOutput: Sendable, Equatable {
     case joinCompleted(seed: SocketAddress, failure: JoinFailure?)
     /// The core tried to reach a failed member or a seed again, and what became of it.
     case reconnect(ReconnectEvent)
+    /// Many members failed within one suspicion timeout (``PartitionDetector``'s rule): for the logs and
+    /// the run's observations. Follows the `.member` output of the failure that completed it.
+    case partitionSuspected(PartitionSuspicion)
 }
 
 /// A refusal from either protocol core, reported one way.

@@ -79,6 +79,7 @@ public struct PlumtreeCore {
         var payloadsReceived: UInt64 = 0
         var refused: UInt64 = 0
         var repairDeliveries: UInt64 = 0
+        var cacheEvictions: UInt64 = 0
     }
 
     /// Creates a core for `localID`.
@@ -251,7 +252,8 @@ public struct PlumtreeCore {
             duplicates: counters.duplicates,
             payloadsReceived: counters.payloadsReceived,
             refused: counters.refused,
-            repairDeliveries: counters.repairDeliveries
+            repairDeliveries: counters.repairDeliveries,
+            cacheEvictions: counters.cacheEvictions
         )
     }
 
@@ -261,7 +263,7 @@ public struct PlumtreeCore {
     }
 
     mutating func storeInCache(_ message: CachedMessage) {
-        cache.insert(message)
+        counters.cacheEvictions += UInt64(cache.insert(message))
         metrics.cacheSize.record(cache.count)
     }
 }

@@ -97,6 +97,10 @@ public struct PlumtreeSnapshot: Sendable, Equatable {
     /// Cumulative: messages delivered over a repair path: an anti-entropy pull, a Graft's answer, or the
     /// onward push of either (Gossip with the repair flag).
     public var repairDeliveries: UInt64
+    /// Cumulative: cached messages pushed out by a newer one because the cache was full (expiry by TTL is
+    /// not counted: it is the cache doing its job). A node whose cache evicts cannot answer Grafts for
+    /// those messages, so the node logs these.
+    public var cacheEvictions: UInt64
 
     public var totalPeers: Int { eagerPeers.count + lazyPeers.count }
 }
