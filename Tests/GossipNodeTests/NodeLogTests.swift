@@ -59,6 +59,11 @@ import Testing
         // a suspicion timeout is a suspected partition.
         try await others[0].leave()
         await others[0].shutdown()
+        // The leave may reach the observer through the others' gossip: they stay up until it has.
+        let leftSeen = await eventually(timeout: .seconds(15)) {
+            Self.lines(sink).contains { $0.message == "peer left" && $0.metadata["member"] == "logs-1" }
+        }
+        #expect(leftSeen, "the observer logged 'peer left' for logs-1 within 15 s of its leave")
         await others[1].shutdown()
         await others[2].shutdown()
         let partitioned = await eventually(timeout: .seconds(30)) {
