@@ -88,7 +88,7 @@ let package = Package(
         ),
 
         // Real processes for the interop and process tests: ports, logs kept on failure, serf agents.
-        .target(name: "GossipTestSupport", path: "Tests/GossipTestSupport"),
+        .target(name: "GossipTestSupport", dependencies: ["GossipRuntime", "ProtocolSupport"], path: "Tests/GossipTestSupport"),
 
         // One test target per layer, plus interop, process and simulation tests.
         .testTarget(name: "ProtocolSupportTests", dependencies: ["ProtocolSupport"]),
@@ -97,8 +97,8 @@ let package = Package(
         .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipNodeCore", "GossipRuntime", metrics, prometheus, "GossipNode"]),
-        .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV"]),
-        .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", "GossipObservability", "MemberlistWire", serviceLifecycle, logging]),
+        .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV", "GossipTestSupport"]),
+        .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", "GossipObservability", "MemberlistWire", "GossipTestSupport", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport", "GossipNode", "ProtocolSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),

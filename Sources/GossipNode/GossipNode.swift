@@ -24,17 +24,29 @@ import ServiceLifecycle
 /// graceful shutdown (SIGTERM), leaves the cluster before returning.
 public final class GossipNode: Sendable, Service {
     public let configuration: GossipNodeConfiguration
-    /// Messages broadcast by other nodes, each exactly once, in delivery order. One consumer.
+    /// Messages broadcast by other nodes, each at most once, in delivery order; with
+    /// ``DeliveryMode/unbounded`` each exactly once. A gap left by a consumer that fell behind is skipped
+    /// here: read ``deliveries`` to see it. One consumer, of this stream or ``deliveries``, not both (they
+    /// read the same buffer).
     public var messages: AsyncStream<GossipMessage> { sink.messages }
-    /// Membership changes as this node learns of them. One consumer.
+    /// The messages of ``messages``, with every gap reported where it is: ``Delivery/lagged(missed:)``
+    /// says how many of the oldest were dropped before the next message because the consumer was more than
+    /// ``GossipNodeConfiguration/deliveryBufferLimit`` behind.
+    public var deliveries: AsyncStream<Delivery<GossipMessage>> { sink.deliveries }
+    /// Membership changes as this node learns of them, under the same policy as ``messages``; gaps are
+    /// skipped here and reported by ``membershipEvents``. One consumer, of this stream or that one.
     public var membershipChanges: AsyncStream<MembershipChange> { sink.changes }
+    /// Membership changes, with every gap reported as ``Delivery/lagged(missed:)``.
+    public var membershipEvents: AsyncStream<Delivery<MembershipChange>> { sink.changeEvents }
     /// The node's own metrics registry when no factory was configured (what /metrics serves).
     public let metrics: NodeMetrics?
 
     let loop: EventLoop
     let sink: NodeSink
     let tracing: NodeTracing
-    let logger: Logger
+    let loggers: NodeLoggers
+    /// The protocol component's logger: what the public API logs (start, leave).
+    var logger: Logger { loggers.protocol }
     let engineBox: LoopBound<NodeEngine>
     let state = NodeState()
     /// Fired by graceful shutdown (ServiceLifecycle), by a leave through the admin API, or by `shutdown()`:
@@ -55,22 +67,17 @@ public final class GossipNode: Sendable, Service {
         }
         try TagSize.check(configuration.tags)
         self.configuration = configuration
-        let levels = configuration.logLevel.map { level in
-            Dictionary(uniqueKeysWithValues: LogComponent.allCases.map { ($0, level) })
-        } ?? [:]
-        var logger = configuration.logger ?? GossipLogging.logger(
-            .protocol, configuration: LoggingConfiguration(format: configuration.logFormat == .json ? .json : .text,
-                                                           levels: levels, otherLevel: configuration.logLevel ?? .info))
-        logger[metadataKey: "node"] = "\(configuration.name)"
-        self.logger = logger
+        let loggers = NodeLoggers(configuration: configuration)
+        self.loggers = loggers
         let nodeMetrics: NodeMetrics? =
             configuration.metricsFactory == nil
-            ? NodeMetrics(descriptors: NodeCore.descriptors) : nil
+            ? NodeMetrics(descriptors: MetricContract.nodeDescriptors) : nil
         self.metrics = nodeMetrics
         let factory: any MetricsFactory = configuration.metricsFactory ?? nodeMetrics!
         let tracing = NodeTracing(configured: configuration.tracer, contextLimit: configuration.plumtree.maxTraceContextSize)
         self.tracing = tracing
-        let sink = NodeSink(bufferLimit: configuration.deliveryBufferLimit, tracing: tracing)
+        let sink = NodeSink(bufferLimit: configuration.deliveryBufferLimit, mode: configuration.deliveryMode,
+                            metrics: factory, tracing: tracing)
         self.sink = sink
         let loop: EventLoop
         do {
@@ -82,10 +89,10 @@ public final class GossipNode: Sendable, Service {
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let result: Result<LoopBound<NodeEngine>, GossipNodeError>
         do {
-            result = try await loop.submit { [logger] in
+            result = try await loop.submit { [loggers] in
                 do throws(GossipNodeError) {
                     let engine = try NodeEngine(loop: loop, configuration: configuration, metrics: factory,
-                                                nodeMetrics: nodeMetrics, logger: logger, seed: seed, sink: sink)
+                                                nodeMetrics: nodeMetrics, loggers: loggers, seed: seed, sink: sink)
                     return .success(LoopBound(engine, loop: loop))
                 } catch {
                     return .failure(error)

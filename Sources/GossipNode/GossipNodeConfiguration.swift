@@ -71,8 +71,12 @@ public struct GossipNodeConfiguration: Sendable {
     public var minimumPeers = 2
     /// Caps on inbound memberlist TCP streams: how many at once, and the bytes they hold together.
     public var inboundStreams = InboundStreamLimits()
-    /// Delivered messages and membership changes buffered for a slow consumer before the oldest are dropped.
+    /// Delivered messages and membership changes buffered, per stream, for a consumer that is behind. In
+    /// ``DeliveryMode/dropOldest`` the oldest are dropped past it; in ``DeliveryMode/unbounded`` nothing is
+    /// dropped and the limit only marks the consumer as lagging in health.
     public var deliveryBufferLimit = 10_000
+    /// What happens when the application reads slower than the node delivers (see ``DeliveryMode``).
+    public var deliveryMode: DeliveryMode = .dropOldest
     /// While the node knows no other live member (no seed answered at start, or every member it knew
     /// failed), it tries the seeds again, first after this long, then backing off to `reconnectInterval`
     /// (serf's retry-join), so nodes started together find each other; nil tries once.
@@ -89,11 +93,17 @@ public struct GossipNodeConfiguration: Sendable {
     /// How the node's own log lines are written.
     public var logFormat: LogFormat = .text
     /// The lowest level logged by every component; nil keeps each component's default (protocol info,
-    /// network warning, metrics info).
+    /// network warning, metrics info, admin info).
     public var logLevel: Logger.Level?
+    /// Levels of single components (`protocol`, `network`, `metrics`, `admin`), over ``logLevel``.
+    public var logLevels: [LogComponent: Logger.Level] = [:]
+    /// Where the node's own log lines go; nil: standard error.
+    public var logSink: (any LogSink)?
     /// Where the node's metrics go. nil: a Prometheus registry of the node's own, served on /metrics.
     public var metricsFactory: (any MetricsFactory)?
-    /// The logger the node uses; nil: one made from `logFormat` and `logLevel`.
+    /// A logger of the embedder's that every component logs through (each line then carries a
+    /// `component` metadata key, and the embedder's handler sets the level); nil: one logger per component
+    /// made from `logFormat`, `logLevel`, `logLevels` and `logSink`.
     public var logger: Logger?
     /// Where spans go (`plumtree.broadcast`, `plumtree.deliver`); nil uses the bootstrapped
     /// `InstrumentationSystem.tracer`, and with none bootstrapped tracing costs nothing.

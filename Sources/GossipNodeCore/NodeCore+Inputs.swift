@@ -48,7 +48,7 @@ extension NodeCore {
         if let deadline = plumtree.nextDeadline, deadline <= now {
             plumtree.handleTimeout(now: now, into: &plumtreeOut)
         }
-        if membership != nil, membership!.nextDeadline <= now {
+        if let deadline = membership?.nextDeadline, deadline <= now {
             membership!.handleTimeout(now: now, into: &membershipOut)
         }
         reconnectIfDue(now: now, into: &out)
@@ -70,10 +70,17 @@ extension NodeCore {
     }
 
     mutating func receivePlumtree(_ bytes: [UInt8], from source: SocketAddress, now: Instant, into out: inout [NodeOutput]) {
-        do throws(PlumtreeDecodeError) {
-            try plumtree.receive(envelope: bytes, now: now, into: &plumtreeOut)
-        } catch {
-            out.append(.refused(.plumtree(from: source, error)))
+        let first = plumtreeOut.count
+        plumtree.receive(envelope: bytes, now: now, into: &plumtreeOut)
+        // A refusal is reported with the address it came from, which only this call knows.
+        var index = first
+        while index < plumtreeOut.count {
+            if case .refused(let error) = plumtreeOut[index] {
+                plumtreeOut.remove(at: index)
+                out.append(.refused(.plumtree(from: source, error)))
+            } else {
+                index += 1
+            }
         }
     }
 }

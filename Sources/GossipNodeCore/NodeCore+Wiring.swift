@@ -37,6 +37,10 @@ extension NodeCore {
         case .event(let event):
             memberEvent(event, now: now)
             out.append(.member(event))
+            if case .failed(let member) = event, member.name != config.name, let suspicion = suspectPartition(member, now: now) {
+                metrics.partitionsSuspected.increment()
+                out.append(.partitionSuspected(suspicion))
+            }
         case .userMessage(let message):
             // serf's own user messages (leave intents, events, queries) are not ours to act on.
             guard PlumtreeEnvelope.isPlumtree(message.bytes) else { return }
@@ -61,6 +65,9 @@ extension NodeCore {
             out.append(.deliver(message))
         case .graft(let event):
             out.append(.graft(event))
+        case .refused(let error):
+            // Refusals of received bytes are taken out with their source in `receivePlumtree`.
+            out.append(.refused(.plumtree(from: nil, error)))
         }
     }
 
@@ -98,6 +105,19 @@ extension NodeCore {
 
     /// Member events drive the overlay and the reconnect schedule. Only members that advertise Plumtree
     /// (their `plumtree` tag) become overlay candidates; a member whose tag disappears is dropped.
+    /// Feeds a failure to the partition detector. The window is the longest suspicion timeout at the
+    /// cluster's size (Lifeguard's `suspicionMaxTimeoutMult` times the shortest): a suspicion that few
+    /// members can confirm, as in a small cluster, runs that long, so failures that began together can end
+    /// that far apart.
+    private mutating func suspectPartition(_ member: Member, now: Instant) -> PartitionSuspicion? {
+        let liveOthers = max(0, memberCounts.live - 1)
+        let shortest = MembershipMath.suspicionTimeout(
+            suspicionMult: config.membership.suspicionMult, members: liveOthers + 2,
+            probeInterval: config.membership.probeInterval)
+        let window = shortest * config.membership.suspicionMaxTimeoutMult
+        return partitions.memberFailed(member.name, liveOthers: liveOthers, window: window, now: now)
+    }
+
     private mutating func memberEvent(_ event: MemberEvent, now: Instant) {
         switch event {
         case .joined(let member), .updated(let member), .recovered(let member):

@@ -23,6 +23,8 @@ package struct NodeCore {
     var membership: MembershipCore?
     var plumtree: PlumtreeCore
     var reconnector: Reconnector
+    /// Watches failures for many at once (a suspected partition).
+    var partitions = PartitionDetector()
     var random: SeededRandom
     let metrics: NodeCoreMetrics
     /// Joins the application asked for, by seed, so their outcome reaches it and nothing else does.

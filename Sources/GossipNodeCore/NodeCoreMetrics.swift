@@ -18,6 +18,9 @@ struct NodeCoreMetrics: Sendable {
     let broadcastsRefused: [Counter]
     let outboundStreams: Gauge
     let outboundStreamBytes: Gauge
+    /// Partitions the ``PartitionDetector`` suspected: a count the simulator's runs and a dashboard can
+    /// read, where the log line is for the operator.
+    let partitionsSuspected: Counter
 
     init(factory: any MetricsFactory) {
         reconnectSucceeded = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "joined")], factory: factory)
@@ -36,6 +39,7 @@ struct NodeCoreMetrics: Sendable {
         outboundStreamBytes = Gauge(label: "plumtree_outbound_stream_bytes", factory: factory)
         outboundStreams.record(0)
         outboundStreamBytes.record(0)
+        partitionsSuspected = Counter(label: "gossip_node_partitions_suspected_total", factory: factory)
     }
 
     func reconnects(succeeded: Bool) -> Counter { succeeded ? reconnectSucceeded : reconnectFailed }
@@ -84,5 +88,8 @@ struct NodeCoreMetrics: Sendable {
         MetricDescriptor(
             name: "plumtree_outbound_stream_bytes", kind: .gauge,
             help: "Bytes of the Plumtree streams sent and not yet read by their peer"),
+        MetricDescriptor(
+            name: "gossip_node_partitions_suspected_total", kind: .counter,
+            help: "Times at least 2 members, and a third of the others, failed within one suspicion timeout at its longest (each also logged as partition suspected)"),
     ]
 }

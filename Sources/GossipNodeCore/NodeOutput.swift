@@ -37,14 +37,17 @@ package enum NodeOutput: Sendable, Equatable {
     case joinCompleted(seed: SocketAddress, failure: JoinFailure?)
     /// The core tried to reach a failed member or a seed again, and what became of it.
     case reconnect(ReconnectEvent)
+    /// Many members failed within one suspicion timeout (``PartitionDetector``'s rule): for the logs and
+    /// the run's observations. Follows the `.member` output of the failure that completed it.
+    case partitionSuspected(PartitionSuspicion)
 }
 
 /// A refusal from either protocol core, reported one way.
 package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     /// memberlist framing, a membership message, or a stream; counted in `memberlist_packets_dropped_total`.
     case membership(Refusal)
-    /// A Plumtree message from `address`; counted in `plumtree_messages_refused_total`.
-    case plumtree(from: SocketAddress, PlumtreeDecodeError)
+    /// A Plumtree message from `address` (nil when not known); counted in `plumtree_messages_refused_total`.
+    case plumtree(from: SocketAddress?, PlumtreeDecodeError)
 
     /// The metric label the refusal was counted under.
     package var reason: String {
@@ -66,7 +69,7 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .membership(let refusal): "\(refusal)"
-        case .plumtree(let address, let error): "Plumtree message from \(address): \(error)"
+        case .plumtree(let address, let error): "Plumtree message from \(address.map(\.description) ?? "-"): \(error)"
         }
     }
 }

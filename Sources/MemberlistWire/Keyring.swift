@@ -77,7 +77,7 @@ public struct Keyring: Hashable, Sendable {
 
     /// Opens a sealed message by trying every key, primary first. Version 0 (PKCS7 padding, protocol 1)
     /// is read as well; any other version, a message too short to hold nonce and tag, or no key that
-    /// authenticates it is `decrypt_failed`.
+    /// authenticates it is `decryption_failed`.
     public func decrypt(_ message: [UInt8], associatedData: [UInt8] = []) throws(WireError) -> [UInt8] {
         try decrypt(message, range: 0..<message.count, associatedData: associatedData)
     }

@@ -31,7 +31,7 @@ public enum Packet {
     /// Every message of a received datagram, in order, or the reason the datagram is refused as a whole.
     ///
     /// With a keyring and `verifyIncoming`, a datagram no key opens is refused: `plaintext_refused` when it
-    /// is a valid plaintext packet, `decrypt_failed` otherwise.
+    /// is a valid plaintext packet, `decryption_failed` otherwise.
     public static func decode(_ datagram: [UInt8], security: Security = .plaintext) throws(WireError) -> [PacketMessage] {
         guard !datagram.isEmpty else { throw WireError(.truncated, "empty datagram") }
         guard datagram.count <= maxDatagramSize else {

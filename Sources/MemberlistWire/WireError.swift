@@ -13,7 +13,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A `hasCRC` packet whose checksum does not match.
         case badCRC = "bad_crc"
         /// No key of the keyring opens the message, or the encryption framing is wrong.
-        case decryptFailed = "decrypt_failed"
+        case decryptFailed = "decryption_failed"
         /// Over a size limit (20 MiB streams, inflated packets, meta 512 bytes, too many compound parts).
         case tooLarge = "too_large"
         /// A message type byte we do not know.

@@ -114,9 +114,14 @@ public struct MembershipCore: Sendable {
     /// Broadcasts waiting to be piggybacked (memberlist's `NumQueued`).
     public var queuedBroadcasts: Int { broadcasts.count }
 
-    /// When the core next needs ``handleTimeout(now:into:)``. Probing and gossip tick forever, so there is
-    /// always a next deadline (`Instant(nanoseconds: .max)` only when every round is disabled in the config).
-    public var nextDeadline: Instant {
+    /// When the core next needs ``handleTimeout(now:into:)``; nil only when every round is disabled in the
+    /// config (probing and gossip otherwise tick forever). The same type as every other core's deadline.
+    public var nextDeadline: Instant? {
+        let next = earliestDeadline
+        return next == .never ? nil : next
+    }
+
+    private var earliestDeadline: Instant {
         var next = min(nextProbeAt, nextGossipAt)
         if let pushPull = nextPushPullAt { next = min(next, pushPull) }
         if let probe { next = min(next, probe.nextDeadline) }

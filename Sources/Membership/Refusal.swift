@@ -38,6 +38,9 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     case remoteError = "remote_error"
     /// A request this node has no room for now (too many indirect probes in flight).
     case overloaded
+    /// This node could not seal a message of its own (its key is unusable): nothing was sent. Counted
+    /// apart from `decryption_failed`, which is about what others sent.
+    case encryptFailed = "encrypt_failed"
 
     init(_ wire: WireError.Reason) {
         switch wire {
@@ -51,7 +54,7 @@ public enum RefusalReason: String, Sendable, CaseIterable {
         case .unsupportedCompression: self = .unsupportedCompression
         case .plaintextRefused: self = .plaintextRefused
         case .tooDeep: self = .tooDeep
-        case .invalidKey, .encryptFailed: self = .decryptionFailed
+        case .invalidKey, .encryptFailed: self = .encryptFailed
         }
     }
 }

@@ -18,12 +18,23 @@ struct PeerRecord {
     /// Token bucket for the Grafts this peer may make us answer.
     var graftTokens: Double
     var tokensAt: Instant
+    /// Where the digests offered to this peer go on (see `offerDigest`).
+    var digestWalk: DigestWalk?
 
     init(name: String, graftBurst: Double, now: Instant) {
         self.name = name
         self.graftTokens = graftBurst
         self.tokensAt = now
     }
+}
+
+/// A walk of digests through the cache for one peer: a Pull from the peer is answered with the walk's next
+/// window. Each peer has its own, so that walks running at once for different peers do not advance one
+/// shared position and skip each other's windows. A forward walk wraps around the cache; a backward walk
+/// (a member that came back, newest first) ends at the cache's oldest entry.
+struct DigestWalk {
+    var next: UInt64
+    var backward: Bool
 }
 
 /// A message announced by IHave but not received yet.

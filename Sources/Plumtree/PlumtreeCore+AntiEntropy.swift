@@ -92,11 +92,15 @@ extension PlumtreeCore {
         antiEntropyFoundWork = true
     }
 
-    /// Offers a digest to a random member; returns whether one was sent.
+    /// Offers a digest to a random member, starting a forward walk for it at the node's own position;
+    /// returns whether one was sent.
     mutating func startAntiEntropy(now: Instant, into output: inout [PlumtreeOutput]) -> Bool {
         let end = matureEnd(now: now)
         guard end > cache.startSequence, let partner = randomMember(excludingNeighbours: false) else { return false }
-        return offerDigest(to: partner, matureEnd: end, now: now, into: &output)
+        peers[partner].digestWalk = DigestWalk(next: antiEntropyCursor, backward: false)
+        let offered = offerDigest(to: partner, matureEnd: end, now: now, into: &output)
+        if let walk = peers[partner].digestWalk { antiEntropyCursor = walk.next }
+        return offered
     }
 
     /// The sequence number after the last cached message old enough to offer. Entries arrive in order, so
@@ -111,27 +115,41 @@ extension PlumtreeCore {
         return low
     }
 
-    /// Offers `partner` the next window of the cache walk (up to `end`); returns whether it held anything.
+    /// Offers `partner` the next window of its walk through the cache (a new forward walk from the node's
+    /// own position if it has none); returns whether the window held anything.
     mutating func offerDigest(to partner: Int, matureEnd end: UInt64, now: Instant, into output: inout [PlumtreeOutput]) -> Bool {
         guard end > cache.startSequence else { return false }
-        if antiEntropyCursor < cache.startSequence || antiEntropyCursor >= end {
-            antiEntropyCursor = cache.startSequence
-        }
+        var walk = peers[partner].digestWalk ?? DigestWalk(next: antiEntropyCursor, backward: false)
         // A message is offered only while younger than the cache TTL in the cluster's terms (`bornAt`): a
         // repaired copy is cached here for a full TTL from its arrival, and offering it that long would
         // reach nodes whose seen-set forgot it, which would deliver it again.
-        let mature = Int(end - cache.startSequence)
-        var ids: [MessageID] = []
-        ids.reserveCapacity(min(config.digestIDs, mature))
-        var sequence = antiEntropyCursor
-        for _ in 0..<mature where ids.count < config.digestIDs {
-            if sequence >= end { sequence = cache.startSequence }
-            if let entry = cache.entry(atSequence: sequence), now.duration(since: entry.bornAt) < config.messageCacheTTL {
-                ids.append(entry.id)
+        func offerable(_ sequence: UInt64) -> MessageID? {
+            guard let entry = cache.entry(atSequence: sequence), now.duration(since: entry.bornAt) < config.messageCacheTTL else {
+                return nil
             }
-            sequence += 1
+            return entry.id
         }
-        antiEntropyCursor = sequence
+        var ids: [MessageID] = []
+        if walk.backward {
+            var sequence = min(walk.next, end)
+            while sequence > cache.startSequence, ids.count < config.digestIDs {
+                sequence -= 1
+                if let id = offerable(sequence) { ids.append(id) }
+            }
+            walk.next = sequence
+        } else {
+            if walk.next < cache.startSequence || walk.next >= end { walk.next = cache.startSequence }
+            let mature = Int(end - cache.startSequence)
+            ids.reserveCapacity(min(config.digestIDs, mature))
+            var sequence = walk.next
+            for _ in 0..<mature where ids.count < config.digestIDs {
+                if sequence >= end { sequence = cache.startSequence }
+                if let id = offerable(sequence) { ids.append(id) }
+                sequence += 1
+            }
+            walk.next = sequence
+        }
+        peers[partner].digestWalk = walk
         guard !ids.isEmpty else { return false }
         send(.digest(ids), to: partner, into: &output)
         return true
@@ -158,9 +176,10 @@ extension PlumtreeCore {
             budget -= cached.payload.count
             sendRepair(cached, now: now, to: slot, into: &output)
         }
-        // The puller lacks what this node holds: the next window goes to it at once rather than to a random
-        // member a round later, so a node far behind is walked through the whole cache in (cache / ids per
-        // digest) round trips. It ends by itself: a window the puller lacks nothing of draws no Pull.
+        // The puller lacks what this node holds: the next window of its walk goes to it at once rather than
+        // to a random member a round later, so a node far behind is walked through the whole cache in
+        // (cache / ids per digest) round trips. It ends by itself: a window the puller lacks nothing of
+        // draws no Pull.
         _ = offerDigest(to: slot, matureEnd: matureEnd(now: now), now: now, into: &output)
     }
 }

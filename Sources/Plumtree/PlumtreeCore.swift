@@ -10,7 +10,7 @@ import ProtocolSupport
 /// var core = PlumtreeCore(config: .init(), localID: "node-1", seed: 42, metrics: factory, now: t0)
 /// core.memberUp("node-2", advertisesPlumtree: true, now: t, into: &out)
 /// let id = try core.broadcast(payload, now: t, into: &out)
-/// try core.receive(envelope: bytes, now: t, into: &out)
+/// core.receive(envelope: bytes, now: t, into: &out)
 /// ```
 ///
 /// The protocol follows Leitão, Pereira and Rodrigues, "Epidemic Broadcast Trees" (SRDS 2007, with the
@@ -65,8 +65,8 @@ public struct PlumtreeCore {
     var optimizationCandidates: [OptimizationCandidate] = []
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
-    /// Members that just joined or came back, to be offered the newest cached ids first (`CatchUp`).
-    var catchUp: [CatchUpWalk] = []
+    /// Members that came up since the last anti-entropy round, to be walked through the cache newest first.
+    var catchUp: [String] = []
 
     var counters = Counters()
 
@@ -167,10 +167,9 @@ public struct PlumtreeCore {
         return id
     }
 
-    /// Handles a user message body received from the network: a ``PlumtreeEnvelope``.
-    ///
-    /// - Throws: the reason the bytes were refused; the refusal is already counted and nothing changed.
-    public mutating func receive(envelope bytes: [UInt8], now: Instant, into output: inout [PlumtreeOutput]) throws(PlumtreeDecodeError) {
+    /// Handles a user message body received from the network: a ``PlumtreeEnvelope``. Bytes that do not
+    /// decode are reported as ``PlumtreeOutput/refused(_:)``, counted, and change nothing.
+    public mutating func receive(envelope bytes: [UInt8], now: Instant, into output: inout [PlumtreeOutput]) {
         if let (slot, message) = decodeFromKnownSender(bytes) {
             handle(message, fromSlot: slot, now: now, into: &output)
             return
@@ -180,17 +179,17 @@ public struct PlumtreeCore {
             envelope = try PlumtreeEnvelope(decoding: bytes)
         } catch {
             countRefusal(error.reason)
-            throw error
+            output.append(.refused(error))
+            return
         }
-        try receive(from: envelope.sender, message: envelope.message, now: now, into: &output)
+        receive(from: envelope.sender, message: envelope.message, now: now, into: &output)
     }
 
-    /// Handles one Plumtree message (type byte and body) from the node named `peer`.
-    ///
-    /// - Throws: the reason the bytes were refused; the refusal is already counted and nothing changed.
+    /// Handles one Plumtree message (type byte and body) from the node named `peer`. Bytes that do not
+    /// decode are reported as ``PlumtreeOutput/refused(_:)``, counted, and change nothing.
     public mutating func receive(
         from peer: String, message bytes: ArraySlice<UInt8>, now: Instant, into output: inout [PlumtreeOutput]
-    ) throws(PlumtreeDecodeError) {
+    ) {
         let message: PlumtreeMessage
         do throws(PlumtreeDecodeError) {
             guard peer != localID else { throw .fromSelf }
@@ -206,7 +205,8 @@ public struct PlumtreeCore {
             message = try result.get()
         } catch {
             countRefusal(error.reason)
-            throw error
+            output.append(.refused(error))
+            return
         }
         handle(message, from: peer, now: now, into: &output)
     }

@@ -10,6 +10,9 @@ public enum PlumtreeOutput: Sendable, Equatable {
     case deliver(DeliveredMessage)
     /// A step of a Graft, reported so the driver can trace and log it; there is nothing to send.
     case graft(GraftEvent)
+    /// A message was refused, as the membership core reports its refusals: already counted in
+    /// `plumtree_messages_refused_total` under its reason, and nothing changed.
+    case refused(PlumtreeDecodeError)
 }
 
 /// A step in recovering a message by Graft, or in repairing the tree with one.

@@ -27,6 +27,15 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A YAML file with any setting.") var config: String?
     @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(name: .customLong("log-levels"),
+            help: "Per-component levels over --log-level, e.g. protocol=debug,network=info (protocol, network, metrics, admin).")
+    var logLevels: String?
+    @Option(name: .customLong("delivery-buffer-limit"),
+            help: "Messages and membership changes held per stream for a consumer that is behind (default 10000).")
+    var deliveryBufferLimit: String?
+    @Option(name: .customLong("delivery-mode"),
+            help: "drop_oldest (bounded; losses counted and reported) or unbounded (never drops; memory grows while the consumer is behind).")
+    var deliveryMode: String?
     @Option(name: .customLong("admin-token"),
             help: "Token required by the admin write routes. Visible in ps: prefer --admin-token-file or GOSSIP_ADMIN_TOKEN.")
     var adminToken: String?
@@ -49,6 +58,9 @@ struct AgentCommand: AsyncParsableCommand {
         add("profile", profile)
         add("log_format", logFormat)
         add("log_level", logLevel)
+        add("log_levels", logLevels)
+        add("delivery_buffer_limit", deliveryBufferLimit)
+        add("delivery_mode", deliveryMode)
         add("admin_token", adminToken)
         add("admin_token_file", adminTokenFile)
         if adminAllowUnauthenticated { flags.append(("admin_allow_unauthenticated", .scalar("true"))) }

@@ -25,11 +25,11 @@ import Testing
         try sendDatagram(PacketMessage.alive(alive).encoded(), to: target)
 
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, !sink.lines.contains(where: { $0.contains("member joined") && $0.contains("mallory") }) {
+        while ContinuousClock.now < deadline, !sink.lines.contains(where: { $0.contains("peer joined") && $0.contains("mallory") }) {
             try await Task.sleep(for: .milliseconds(20))
         }
         await node.shutdown()
-        let joined = try #require(sink.lines.first { $0.contains("member joined") && $0.contains("mallory") }, "\(sink.lines)")
+        let joined = try #require(sink.lines.first { $0.contains("peer joined") && $0.contains("mallory") }, "\(sink.lines)")
         #expect(joined.contains("member=\"mallory\\n2026-01-02T03:04:05.006Z critical protocol: cluster compromised\""), "\(joined)")
         for line in sink.lines {
             #expect(!line.unicodeScalars.contains("\n") && !line.unicodeScalars.contains("\r"), "one event, one line: \(line)")

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 import GossipNode
 import ProtocolSupport
 import Testing
@@ -8,39 +6,55 @@ import Testing
 /// Port 0 binds UDP and TCP on one port: when the OS's UDP choice has its TCP twin taken, the node binds
 /// again on another port (memberlist does the same, up to ten times).
 @Suite(.serialized) struct PortZeroBindingTests {
-    /// Holds `count` TCP listeners on loopback ports the OS chooses; closes them on deinit.
+    /// Holds `count` TCP listeners on loopback ports the OS chooses, in a child process: thousands of open
+    /// descriptors in the test process itself would reach past what other tests' Process.run copes with
+    /// (Foundation's spawn crashed with descriptors above FD_SETSIZE held).
     final class HeldPorts {
-        private(set) var descriptors: [Int32] = []
+        private let process = Process()
+        private let input = Pipe()
         private(set) var ports: [UInt16] = []
 
-        init(count: Int) {
-            for _ in 0..<count {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                guard fd >= 0 else { break }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                address.sin_port = 0
-                let bound = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                guard bound == 0, listen(fd, 1) == 0 else { close(fd); continue }
-                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-                _ = withUnsafeMutablePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-                }
-                descriptors.append(fd)
-                ports.append(UInt16(bigEndian: address.sin_port))
+        init(count: Int) throws {
+            let output = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", Self.holder, String(count)]
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            // The holder prints every port on one line once all are held, then waits for its stdin to close.
+            var text = Data()
+            let handle = output.fileHandleForReading
+            while !text.contains(UInt8(ascii: "\n")) {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                text.append(chunk)
             }
+            ports = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { UInt16($0) }
         }
 
-        deinit { for fd in descriptors { close(fd) } }
+        deinit {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+
+        private static let holder = """
+            import socket, sys
+            held = []
+            for _ in range(int(sys.argv[1])):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    s.bind(("127.0.0.1", 0)); s.listen(1); held.append(s)
+                except OSError:
+                    s.close(); break
+            print(" ".join(str(s.getsockname()[1]) for s in held), flush=True)
+            sys.stdin.read()
+            """
     }
 
     @Test("20 nodes on port 0 start while 8,000 loopback TCP ports are held")
     func portZeroUnderPressure() async throws {
-        let held = HeldPorts(count: 8_000)
-        #expect(held.descriptors.count >= 7_000, "only \(held.descriptors.count) ports could be held")
+        let held = try HeldPorts(count: 8_000)
+        #expect(held.ports.count >= 7_000, "only \(held.ports.count) ports could be held")
         var nodes: [GossipNode] = []
         defer { let stopping = nodes; Task { for node in stopping { await node.shutdown() } } }
         for index in 1...20 {
@@ -60,7 +74,7 @@ import Testing
 
     @Test("a fixed port whose TCP side is taken fails with the error that names it")
     func fixedPortTaken() async throws {
-        let held = HeldPorts(count: 1)
+        let held = try HeldPorts(count: 1)
         let port = try #require(held.ports.first)
         let address = SocketAddress(ipv4: 127, 0, 0, 1, port: port)
         var configuration = GossipNodeConfiguration(name: "fixed", bind: address, profile: .local)

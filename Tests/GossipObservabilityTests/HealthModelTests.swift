@@ -171,3 +171,18 @@ struct HealthModelTests {
         #expect(report.reasons[1].message.contains("100 missing messages"))
     }
 }
+
+@Suite struct ConsumerLaggingHealthTests {
+    @Test("a lagging consumer degrades an otherwise healthy node and names the stream")
+    func laggingConsumerDegrades() {
+        let model = HealthModel()
+        let healthy = HealthInput(running: true, eagerPeers: 2, lazyPeers: 1, minimumPeers: 2)
+        #expect(model.evaluate(healthy, now: Instant(nanoseconds: 0)).status == .healthy)
+        var lagging = healthy
+        lagging.laggingConsumers = ["messages"]
+        let report = model.evaluate(lagging, now: Instant(nanoseconds: 0))
+        #expect(report.status == .degraded)
+        #expect(report.reasons.map(\.code) == [.consumerLagging])
+        #expect(report.reasons.first?.message.contains("messages") == true)
+    }
+}

@@ -1,3 +1,4 @@
+import GossipTestSupport
 import GossipRuntime
 import ProtocolSupport
 import Testing

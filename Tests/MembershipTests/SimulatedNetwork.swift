@@ -78,7 +78,7 @@ struct SimulatedNetwork {
                                        metrics: metrics, keyring: keyring, now: now)
         nodes.append(Node(core: core, metrics: metrics, keepLog: keepLog))
         generations.append(0)
-        deadlines.append(core.nextDeadline)
+        deadlines.append(core.nextDeadline ?? Instant(nanoseconds: .max))
         isUp.append(true)
         byAddress[Self.address(index)] = index
         return index
@@ -101,7 +101,7 @@ struct SimulatedNetwork {
         nodes[index].up = true
         isUp[index] = true
         generations[index] += 1
-        deadlines[index] = nodes[index].core.nextDeadline
+        deadlines[index] = nodes[index].core.nextDeadline ?? Instant(nanoseconds: .max)
     }
 
     // MARK: Driving
@@ -232,7 +232,7 @@ struct SimulatedNetwork {
     }
 
     private mutating func dispatch(from index: Int, _ outputs: [MembershipOutput]) {
-        deadlines[index] = isUp[index] ? nodes[index].core.nextDeadline : Instant(nanoseconds: .max)
+        deadlines[index] = isUp[index] ? nodes[index].core.nextDeadline ?? Instant(nanoseconds: .max) : Instant(nanoseconds: .max)
         if nodes[index].keepLog { nodes[index].log.append(contentsOf: outputs) }
         for output in outputs {
             switch output {

@@ -41,12 +41,11 @@ struct CoreHarness {
     @discardableResult
     mutating func receive(_ message: PlumtreeMessage, from peer: String) -> PlumtreeDecodeError? {
         let bytes = PlumtreeEnvelope(sender: peer, message: message.encoded()[...]).encoded()!
-        do throws(PlumtreeDecodeError) {
-            try core.receive(envelope: bytes, now: now, into: &output)
-            return nil
-        } catch {
-            return error
-        }
+        let first = output.count
+        core.receive(envelope: bytes, now: now, into: &output)
+        guard let index = output[first...].firstIndex(where: { if case .refused = $0 { true } else { false } }),
+              case .refused(let error) = output.remove(at: index) else { return nil }
+        return error
     }
 
     /// Advances time, firing timers as the driver would.

@@ -199,7 +199,10 @@ final class SimulatedCluster {
     func inject(_ bytes: [UInt8], to index: Int) -> PlumtreeDecodeError? {
         var error: PlumtreeDecodeError?
         call(index) { core, out in
-            do throws(PlumtreeDecodeError) { try core.receive(envelope: bytes, now: now, into: &out) } catch let refusal { error = refusal }
+            let first = out.count
+            core.receive(envelope: bytes, now: now, into: &out)
+            if let index = out[first...].firstIndex(where: { if case .refused = $0 { true } else { false } }),
+               case .refused(let refusal) = out.remove(at: index) { error = refusal }
         }
         return error
     }
@@ -272,7 +275,8 @@ final class SimulatedCluster {
             if tracing { mix(UInt64(index) &* 31 &+ message.id.low &+ UInt64(message.hops) ^ now.nanoseconds) }
             deliveries[message.id, default: [:]][index, default: 0] += 1
             lastDeliveryHop[message.id] = max(lastDeliveryHop[message.id] ?? 0, message.hops)
-        case .graft:
+        case .graft, .refused:
+            // Refusals are counted in the core's metrics and snapshot.
             break
         case .send(let name, let bytes, _):
             guard let target = indexByName[name] else { return }
@@ -304,7 +308,7 @@ final class SimulatedCluster {
             if let side, side[from] != side[to] { return }
             let header = 3 + Int(bytes[2])
             if bytes[header] == 1 { payloadReceipts[Self.id(in: bytes, at: header + 1), default: 0] += 1 }
-            call(to) { core, out in _ = try? core.receive(envelope: bytes, now: now, into: &out) }
+            call(to) { core, out in core.receive(envelope: bytes, now: now, into: &out) }
         case .memberUp(let at, let member):
             let name = nodes[member].name, time = now
             call(at) { core, out in core.memberUp(name, advertisesPlumtree: true, now: time, into: &out) }

@@ -170,7 +170,7 @@ public struct ClusterNode: SimulatedNode {
                 }
             case .member(let event):
                 observe(event, io: &io)
-            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect:
+            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected:
                 // Counted by the cores' metrics, which reach the run's report.
                 break
             }

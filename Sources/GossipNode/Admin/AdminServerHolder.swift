@@ -22,14 +22,14 @@ extension GossipNode {
         let access = try AdminAccess.decide(address: address, token: configuration.adminToken,
                                             allowUnauthenticated: configuration.adminAllowUnauthenticated)
         if access == .readOnly {
-            logger.warning("admin server off loopback without a token: read routes answer anyone who reaches it, write routes are off",
+            loggers.admin.warning("admin server off loopback without a token: read routes answer anyone who reaches it, write routes are off",
                            metadata: ["admin": "\(address)", "setting": "admin_allow_unauthenticated"])
         }
         let router = HTTPRouter()
         registerAdminRoutes(on: router, access: access)
         do {
             let metrics = AdminServerMetrics(
-                factory: configuration.metricsFactory ?? self.metrics ?? NOOPMetricsHandler.instance, logger: logger,
+                factory: configuration.metricsFactory ?? self.metrics ?? NOOPMetricsHandler.instance, logger: loggers.admin,
                 now: { [loop] in loop.now })
             let server = try await AdminHTTPServer.start(
                 on: loop, configuration: AdminHTTPServerConfiguration(address: address), router: router,

@@ -1,3 +1,4 @@
+import GossipObservability
 import Logging
 import Membership
 import Plumtree
@@ -80,6 +81,18 @@ extension GossipNodeConfiguration {
         .scalar("log_level", help: "trace, debug, info, notice, warning, error or critical") { c, text, source throws(ConfigurationError) in
             let levels = Logger.Level.allCases.map(\.rawValue)
             c.logLevel = Logger.Level(rawValue: try ValueParsers.choice(text, key: "log_level", among: levels, source: source))
+        },
+        .scalar("log_levels", help: "per-component levels over log_level, e.g. protocol=debug,network=info (protocol, network, metrics, admin)") { c, text, source throws(ConfigurationError) in
+            do {
+                c.logLevels.merge(try LoggingConfiguration.parseLevels(text)) { _, new in new }
+            } catch {
+                throw .invalidValue(key: "log_levels", value: text, expected: "\(error)", source: source)
+            }
+        },
+        integer("delivery_buffer_limit", "messages and membership changes held per stream for a consumer that is behind", 1...100_000_000, \.deliveryBufferLimit),
+        .scalar("delivery_mode", help: "drop_oldest (bounded memory; losses counted and reported as lagged) or unbounded (never drops; memory grows while the consumer is behind)") { c, text, source throws(ConfigurationError) in
+            let choice = try ValueParsers.choice(text, key: "delivery_mode", among: DeliveryMode.allCases.map(\.rawValue), source: source)
+            c.deliveryMode = DeliveryMode(rawValue: choice) ?? .dropOldest
         },
         duration("leave_timeout", "how long a graceful leave waits for its announcement to spread", .zero ... .seconds(600), \.leaveTimeout),
         .scalar("seed", help: "seed of the node's protocol randomness (for reproducible runs)") { c, text, source throws(ConfigurationError) in

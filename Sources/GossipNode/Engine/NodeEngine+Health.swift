@@ -21,9 +21,14 @@ extension NodeEngine {
         let now = loop.now
         watchdog.tick(now: now)
         let report = healthReport(now: now)
+        // Drops are judged against the totals of the previous tick: a loss makes the stream lag for one tick
+        // at least, even if its consumer catches up in between.
+        deliveryDropsSeen = sink.droppedTotals
+        let snapshot = core.plumtreeSnapshot
+        logCacheEvictions(total: snapshot.cacheEvictions, cacheSize: snapshot.cacheSize, capacity: snapshot.cacheCapacity)
         if report.status != lastHealthStatus {
             if let previous = lastHealthStatus {
-                logger.notice("health changed", metadata: [
+                loggers.metrics.log(level: KeyLogEvent.healthChanged.level, "\(KeyLogEvent.healthChanged.rawValue)", metadata: [
                     "from": "\(previous.rawValue)", "to": "\(report.status.rawValue)",
                     "reasons": "\(report.reasons.map(\.code.rawValue).joined(separator: ","))",
                 ])
@@ -49,7 +54,8 @@ extension NodeEngine {
             pendingGrafts: snapshot.pendingGrafts,
             awarenessScore: core.healthScore,
             members: members,
-            otherLiveMembers: max(0, counts.live - 1))
+            otherLiveMembers: max(0, counts.live - 1),
+            laggingConsumers: sink.laggingStreams(droppedBefore: deliveryDropsSeen))
         return health.evaluate(input, now: now)
     }
 }

@@ -104,7 +104,7 @@ extension NodeEngine {
         guard !stopped else { return connection.close() }
         // Over the cap the stream is closed unread; the budget counts it.
         guard let ticket = inboundStreamBudget.admit() else {
-            rateLimiter.log(logger, level: .warning, key: "stream-refused-count", now: loop.now,
+            rateLimiter.log(loggers.network, level: .warning, key: "stream-refused-count", now: loop.now,
                             "inbound stream refused: \(inboundStreamBudget.limits.maxConcurrent) already open")
             return connection.close()
         }
@@ -125,7 +125,7 @@ extension NodeEngine {
                 guard !answered else { return }
                 guard self.inboundStreamBudget.charge(ticket, data.count) else {
                     answered = true
-                    self.rateLimiter.log(self.logger, level: .warning, key: "stream-cut-memory", now: self.loop.now,
+                    self.rateLimiter.log(self.loggers.network, level: .warning, key: "stream-cut-memory", now: self.loop.now,
                                          "inbound stream cut: streams hold \(self.inboundStreamBudget.bufferedBytes) bytes, the budget is \(self.inboundStreamBudget.limits.memoryBudget)")
                     return connection.close()
                 }

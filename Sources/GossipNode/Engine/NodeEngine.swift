@@ -17,7 +17,10 @@ import ProtocolSupport
 final class NodeEngine {
     let loop: EventLoop
     let configuration: GossipNodeConfiguration
-    let logger: Logger
+    /// One logger per component (`protocol`, `network`, `metrics`, `admin`), each at its own level.
+    let loggers: NodeLoggers
+    /// Protocol events: members, grafts, partitions, reconnects, the cache, configuration.
+    var logger: Logger { loggers.protocol }
     var core: NodeCore
     let udp: UDPSocket
     let tcp: TCPListener
@@ -51,6 +54,10 @@ final class NodeEngine {
     var lastHealthStatus: HealthStatus?
     let nodeMetrics: NodeMetrics?
     private let healthGauge: Gauge?
+    /// Drops per delivery stream at the last health tick: a stream that dropped since is lagging.
+    var deliveryDropsSeen: [String: UInt64] = [:]
+    /// The Plumtree cache's evictions at the last health tick, to log how many happened since.
+    var cacheEvictionsSeen: UInt64 = 0
 
     /// The largest stream a peer may send us (memberlist's own limit on push/pull and user messages).
     static let maxStreamBytes = 20 << 20
@@ -62,10 +69,10 @@ final class NodeEngine {
         metrics: configuration.metricsFactory ?? nodeMetrics ?? NOOPMetricsHandler.instance)
 
     init(loop: EventLoop, configuration: GossipNodeConfiguration, metrics: any MetricsFactory, nodeMetrics: NodeMetrics?,
-         logger: Logger, seed: UInt64, sink: NodeSink) throws(GossipNodeError) {
+         loggers: NodeLoggers, seed: UInt64, sink: NodeSink) throws(GossipNodeError) {
         self.loop = loop
         self.configuration = configuration
-        self.logger = logger
+        self.loggers = loggers
         self.sink = sink
         self.graftTracing = GraftTracing(tracer: sink.tracing.tracer)
         self.nodeMetrics = nodeMetrics
@@ -116,6 +123,7 @@ final class NodeEngine {
             self.core.handleTimeout(now: now, into: &self.outputs)
             self.carryOut()
         }
+        logConfiguration()
         carryOut()
     }
 
@@ -167,10 +175,17 @@ final class NodeEngine {
                 rateLimiter.log(logger, level: KeyLogEvent.graftFailed.level, key: "graft-failed", now: now,
                                 "\(KeyLogEvent.graftFailed.rawValue)", metadata: ["message": "\(id)", "attempts": "\(attempts)"])
             }
+        case .partitionSuspected(let suspicion):
+            logger.log(level: KeyLogEvent.partitionSuspected.level, "\(KeyLogEvent.partitionSuspected.rawValue)", metadata: [
+                "failed": "\(suspicion.failed.count)", "members": "\(suspicion.members)",
+                "within": "\(DurationText.format(suspicion.window))",
+                "failed_members": "\(suspicion.failed.joined(separator: ","))",
+            ])
         case .refused(let refusal):
             // A late ack is routine under loss; only what an operator should look at is a warning.
-            rateLimiter.log(logger, level: refusal.isRoutine ? .debug : .warning, key: "refused-\(refusal.reason)", now: now,
-                            "refused input: \(refusal)")
+            rateLimiter.log(loggers.network, level: refusal.isRoutine ? .debug : KeyLogEvent.packetRefused.level,
+                            key: "refused-\(refusal.reason)", now: now,
+                            "\(KeyLogEvent.packetRefused.rawValue)", metadata: ["reason": "\(refusal.reason)", "detail": "\(refusal)"])
         case .leaveDone:
             let waiters = leaveWaiters
             leaveWaiters = []
@@ -187,14 +202,25 @@ final class NodeEngine {
     private func logMemberEvent(_ event: MemberEvent) {
         switch event {
         case .joined(let member) where member.name != configuration.name:
-            logger.info("member joined", metadata: ["member": "\(member.name)", "address": "\(member.address)"])
+            log(.peerJoined, ["member": "\(member.name)", "address": "\(member.address)"])
         case .failed(let member):
-            logger.warning("member failed", metadata: ["member": "\(member.name)"])
+            log(.peerFailed, ["member": "\(member.name)", "address": "\(member.address)"])
         case .left(let member) where member.name != configuration.name:
-            logger.info("member left", metadata: ["member": "\(member.name)"])
+            log(.peerLeft, ["member": "\(member.name)"])
         default:
             break
         }
+    }
+
+    /// A key event (docs/MONITORING.md, "Logs"), at its level, under its name.
+    func log(_ event: KeyLogEvent, _ metadata: Logger.Metadata) {
+        let logger = switch event.component {
+        case .protocol: loggers.protocol
+        case .network: loggers.network
+        case .metrics: loggers.metrics
+        case .admin: loggers.admin
+        }
+        logger.log(level: event.level, "\(event.rawValue)", metadata: metadata)
     }
 
     private func logReconnect(_ event: ReconnectEvent, now: Instant) {
@@ -252,6 +278,7 @@ final class NodeEngine {
             if case .tagsTooLarge(let size) = error { throw .tagsTooLarge(size: size) }
             throw .invalidConfiguration("\(error)")
         }
+        log(.configurationChanged, ["setting": "tags", "tags": "\(tags.keys.sorted().map { "\($0)=\(tags[$0] ?? "")" }.joined(separator: ","))"])
         carryOut()
     }
 

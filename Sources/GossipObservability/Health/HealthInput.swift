@@ -18,11 +18,15 @@ public struct HealthInput: Sendable, Equatable {
     public var members: MembersByState
     /// Members other than this node that are alive or suspect: readiness needs at least one.
     public var otherLiveMembers: Int
+    /// The application's delivery streams (`messages`, `membership`) whose consumer is behind: its buffer
+    /// is at the limit, or entries were dropped since the last look.
+    public var laggingConsumers: [String]
 
     public init(
         running: Bool, eagerPeers: Int, lazyPeers: Int, totalPeers: Int? = nil, minimumPeers: Int = 0,
         cacheSize: Int = 0, cacheCapacity: Int = 0, pendingGrafts: Int = 0, awarenessScore: Int = 0,
-        members: MembersByState = MembersByState(), otherLiveMembers: Int = 0
+        members: MembersByState = MembersByState(), otherLiveMembers: Int = 0,
+        laggingConsumers: [String] = []
     ) {
         self.running = running
         self.eagerPeers = eagerPeers
@@ -35,6 +39,7 @@ public struct HealthInput: Sendable, Equatable {
         self.awarenessScore = awarenessScore
         self.members = members
         self.otherLiveMembers = otherLiveMembers
+        self.laggingConsumers = laggingConsumers
     }
 
     /// cache size / capacity; 0 when the capacity is unknown or zero.

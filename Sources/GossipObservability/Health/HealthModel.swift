@@ -9,7 +9,8 @@ import ProtocolSupport
 ///   least 10 grafts in it.
 /// - degraded: no eager peer while lazy peers exist; cache utilisation at or above 0.9; graft failure
 ///   ratio at or above 0.1; more than 50 pending grafts; fewer overlay peers than the configured minimum;
-///   Lifeguard awareness score above 0.
+///   Lifeguard awareness score above 0; the application's consumer of a delivery stream behind
+///   (`consumer_lagging`: the node is fine, but what it delivers is being lost or piling up).
 /// - healthy otherwise.
 public struct HealthModel: Sendable, Equatable {
     public let configuration: HealthConfiguration
@@ -78,6 +79,10 @@ public struct HealthModel: Sendable, Equatable {
         if input.awarenessScore > config.maximumAwarenessScore {
             reasons.append(.init(.awarenessDegraded, .degraded,
                                  "Lifeguard awareness score is \(input.awarenessScore): this node answers probes late (CPU, GC pauses or network)"))
+        }
+        if !input.laggingConsumers.isEmpty {
+            reasons.append(.init(.consumerLagging, .degraded,
+                                 "the application reads \(input.laggingConsumers.joined(separator: " and ")) slower than they arrive: its buffer is full or entries were dropped (gossip_node_deliveries_dropped_total)"))
         }
 
         // Stable order: worst first, then in the order the rules are listed above.

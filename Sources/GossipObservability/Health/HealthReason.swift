@@ -11,6 +11,7 @@ public struct HealthReason: Sendable, Equatable, CustomStringConvertible {
         case graftBacklog = "graft_backlog"
         case belowMinimumPeers = "below_minimum_peers"
         case awarenessDegraded = "awareness_degraded"
+        case consumerLagging = "consumer_lagging"
     }
 
     public var code: Code

@@ -6,18 +6,22 @@ public enum LogComponent: String, Sendable, CaseIterable {
     case `protocol`
     /// Sockets, packets, streams, refused input.
     case network
-    /// The metrics registry, health changes, the admin endpoints.
+    /// The metrics registry and health changes.
     case metrics
+    /// The admin HTTP server: refused and cut-off connections, its access mode.
+    case admin
 
     /// The logger label for this component, e.g. `gossip.protocol`.
     public var label: String { "gossip.\(rawValue)" }
 
-    /// The contract's production default: protocol info, network warning, metrics info.
+    /// The contract's production default: protocol info, network warning, metrics info (admin info, as
+    /// the operator's own requests are what it logs).
     public var defaultLevel: Logger.Level {
         switch self {
         case .protocol: .info
         case .network: .warning
         case .metrics: .info
+        case .admin: .info
         }
     }
 

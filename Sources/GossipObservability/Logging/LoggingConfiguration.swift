@@ -40,9 +40,9 @@ public struct LoggingConfiguration: Sendable {
         LogComponent(label: label).map(level(for:)) ?? otherLevel
     }
 
-    /// Parses `protocol=debug,network=info`, for embedders that take per-component levels from their own
-    /// settings (the agent has no such flag: its `--log-level` sets every component). Unknown components
-    /// or levels are refused with a message naming what was wrong.
+    /// Parses `protocol=debug,network=info`: the node's `log_levels` setting (`--log-levels`,
+    /// `GOSSIP_LOG_LEVELS`, `log_levels:` in YAML), and embedders that take per-component levels from their
+    /// own settings. Unknown components or levels are refused with a message naming what was wrong.
     public static func parseLevels(_ text: String) throws(LoggingConfigurationError) -> [LogComponent: Logger.Level] {
         var result: [LogComponent: Logger.Level] = [:]
         for item in text.split(separator: ",") where !item.trimmingSpaces.isEmpty {

@@ -78,15 +78,16 @@ public enum MetricContract {
         "gossip_admin_connections_cut_off_total": adminCutOffReasons,
         "gossip_admin_requests_refused_total": adminRequestRefusalReasons,
         "memberlist_inbound_streams_refused_total": inboundStreamRefusalReasons,
+        "gossip_node_deliveries_dropped_total": deliveryStreams,
     ]
 
     /// Everything above.
     public static let all: [MetricDescriptor] = plumtree + membership + observability
 
     /// What a node's registry declares: the node core's descriptors (its two protocol cores' included, a
-    /// superset of the contract's set above), and the node's ``limits``. ``NodeMetrics`` adds
-    /// ``observability``.
-    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors + limits }
+    /// superset of the contract's set above), the node's ``limits`` and its ``delivery`` to the
+    /// application. ``NodeMetrics`` adds ``observability``.
+    public static var nodeDescriptors: [MetricDescriptor] { NodeCore.descriptors + limits + delivery }
 
     private static func counter(_ name: String, _ help: String) -> MetricDescriptor {
         MetricDescriptor(name: name, kind: .counter, help: help)

@@ -37,7 +37,7 @@ private func populatedCore(members: Int, compression: Bool = true) -> (Membershi
     }
     var now = Instant.zero
     for _ in 0..<200 {
-        now = core.nextDeadline
+        now = core.nextDeadline ?? now
         out.removeAll(keepingCapacity: true)
         core.handleTimeout(now: now, into: &out)
         answerPings(&core, out, now: now)

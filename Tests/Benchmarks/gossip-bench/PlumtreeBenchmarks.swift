@@ -83,7 +83,7 @@ private func plumtreeRelay(_ core: inout PlumtreeCore, _ envelopes: ArraySlice<[
     var produced = 0
     for envelope in envelopes {
         now.nanoseconds &+= 1_000
-        try? core.receive(envelope: envelope, now: now, into: &output)
+        core.receive(envelope: envelope, now: now, into: &output)
         if let deadline = core.nextDeadline, deadline <= now { core.handleTimeout(now: now, into: &output) }
         produced &+= output.count
         output.removeAll(keepingCapacity: true)

@@ -1,3 +1,4 @@
+import GossipRuntime
 import ProtocolSupport
 
 /// A received datagram, copied out of the socket's buffer.

@@ -1,3 +1,4 @@
+import GossipRuntime
 import ProtocolSupport
 
 /// Request/reply over TCP from any task: connect, send the request, half-close, read the reply to its end.

@@ -1,0 +1,35 @@
+import GossipObservability
+import Logging
+
+/// Key events the engine reads off the node's state rather than off one output: the configuration a node
+/// starts with, and cache evictions, which the Plumtree core counts and the health tick reports.
+extension NodeEngine {
+    /// Logged once at start, so that a log shows what a node ran with (the later changes, such as tags,
+    /// are logged where they happen).
+    func logConfiguration() {
+        // With the embedder's logger its handler sets the level, not these settings.
+        let logging = NodeLoggers.logging(configuration)
+        let levels = configuration.logger != nil ? ["the embedder's logger"] : LogComponent.allCases.map { component in
+            "\(component.rawValue)=\(logging.level(for: component).rawValue)"
+        }
+        log(.configurationChanged, [
+            "setting": "start", "profile": "\(configuration.profile.rawValue)", "bind": "\(boundAddress)",
+            "advertise": "\(configuration.advertise.map(\.description) ?? "bind")",
+            "encrypted": "\(!configuration.encryptionKeys.isEmpty)",
+            "delivery_mode": "\(configuration.deliveryMode.rawValue)",
+            "delivery_buffer_limit": "\(configuration.deliveryBufferLimit)",
+            "log_levels": "\(levels.joined(separator: ","))",
+        ])
+    }
+
+    /// Logs the evictions since the last call: at most one line per health tick (a second), with the count,
+    /// so a cache under pressure cannot flood the log. An eviction means a Graft for that message can no
+    /// longer be answered here; `plumtree.message_cache_max_size` is the setting to raise.
+    func logCacheEvictions(total: UInt64, cacheSize: Int, capacity: Int) {
+        guard total > cacheEvictionsSeen else { return }
+        let count = total - cacheEvictionsSeen
+        cacheEvictionsSeen = total
+        log(.cacheEviction, ["evicted": "\(count)", "total": "\(total)", "cache_size": "\(cacheSize)",
+                             "capacity": "\(capacity)"])
+    }
+}
