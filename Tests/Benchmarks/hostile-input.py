@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The floods of issue 20 ("Hostile input") against two gossip-node agents on loopback, with figures.
+"""Hostile floods against two gossip-node agents on loopback, with figures.
 
 Starts a target and a peer, then: 500 idle admin connections, 64 admin keep-alive connections held
 with a request each every 2 s, 2000 idle connections to the gossip port, and 50 slow streams each

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// The admin server of a real node under the connection floods measured in issue 20: `/health/live`
+/// The admin server of a real node under connection floods: `/health/live`
 /// must keep answering 200, within a Kubernetes probe's default one-second timeout, whatever the flood.
 @Suite("Admin server of a node under a connection flood")
 struct AdminFloodTests {

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// Inbound memberlist TCP streams from a hostile peer (issue 20): many slow streams declaring 19 MiB
+/// Inbound memberlist TCP streams from a hostile peer: many slow streams declaring 19 MiB
 /// each, and more streams than the node reads at once. The node's loop must keep turning (its liveness
 /// probe and its membership probes answered on time), and what it refuses is counted.
 @Suite("Inbound stream floods against a node")

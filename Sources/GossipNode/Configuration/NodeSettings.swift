@@ -175,7 +175,7 @@ extension GossipNodeConfiguration {
         size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
     ]
 
-    // Inbound stream limits (issue 20, hostile input; docs/ARCHITECTURE.md "Limits"). A block of its own.
+    // Inbound stream limits (docs/ARCHITECTURE.md "Limits"). A block of its own.
     private static let inboundStreamSettings: [NodeSetting] = [
         integer("membership.max_inbound_streams", "inbound TCP streams read at once; more are refused at accept",
                 1...65_536, \.inboundStreams.maxConcurrent),
