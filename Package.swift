@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
         .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
         .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics]),
-        .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipNodeCore", "GossipRuntime", metrics, prometheus, "GossipNode"]),
+        .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipNodeCore", "GossipRuntime", metrics, prometheus, "GossipNode", "GossipTestSupport"]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV", "GossipTestSupport"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", "GossipObservability", "MemberlistWire", "GossipTestSupport", serviceLifecycle, logging]),
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),

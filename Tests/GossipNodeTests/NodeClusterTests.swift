@@ -1,4 +1,5 @@
 import GossipNode
+import GossipTestSupport
 import Synchronization
 import ProtocolSupport
 import Testing
@@ -110,10 +111,9 @@ import Testing
         configuration.logLevel = .critical
         let node = try await GossipNode(configuration: configuration)
         try await node.start()
-        // A port nothing listens on: bind one, note it, release it.
-        let scratch = try await GossipNode(configuration: GossipNodeConfiguration(name: "x", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0)))
-        let vacant = try await scratch.boundAddress
-        await scratch.shutdown()
+        // A port held bound and never listened on: nothing answers there, and nothing else can take it.
+        let refusing = try RefusingPort()
+        let vacant = SocketAddress(ipv4: 127, 0, 0, 1, port: refusing.port)
         do {
             try await node.join([vacant])
             Issue.record("joining a vacant port succeeded")
@@ -122,6 +122,7 @@ import Testing
             #expect(reasons.count == 1 && reasons[0].contains(vacant.description))
         }
         await node.shutdown()
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func tagUpdatesReachOtherMembers() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import GossipTestSupport
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -13,7 +14,6 @@ struct AlertmanagerInhibitionTests {
     func inhibition() async throws {
         let binary = try Tool.alertmanager.require()
         let directory = try makeTemporaryDirectory()
-        let port = try freeLoopbackPort()
         let logURL = directory.appendingPathComponent("alertmanager.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -22,7 +22,7 @@ struct AlertmanagerInhibitionTests {
         process.arguments = [
             "--config.file=\(MonitoringFiles.alertmanager.path)",
             "--storage.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+            "--web.listen-address=127.0.0.1:0", "--cluster.listen-address=",
         ]
         process.standardOutput = log
         process.standardError = log
@@ -43,6 +43,7 @@ struct AlertmanagerInhibitionTests {
                 try? FileManager.default.removeItem(at: directory)
             }
         }
+        let port = try await listeningPort(of: process, named: "alertmanager")
         let base = "http://127.0.0.1:\(port)"
         var ready = false
         for _ in 0..<120 where process.isRunning {

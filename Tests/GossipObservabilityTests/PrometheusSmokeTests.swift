@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import GossipNode
 import GossipRuntime
+import GossipTestSupport
 import Testing
 @testable import GossipObservability
 
@@ -95,17 +96,17 @@ struct PrometheusSmokeTests {
         defer { feeding.cancel() }
 
         // Our files, with intervals shortened for the test and the scrape targets pointed at the three nodes.
-        let port = try freeLoopbackPort()
+        // Prometheus scrapes itself too; that target is pointed at the port it binds once it is known.
         var config = try MonitoringFiles.text(MonitoringFiles.prometheusConfig)
         let targets = addresses.map { "\"\($0)\"" }.joined(separator: ", ")
         for (old, new) in [
             ("scrape_interval: 15s", "scrape_interval: 1s"), ("evaluation_interval: 15s", "evaluation_interval: 1s"),
             ("\"127.0.0.1:9101\", \"127.0.0.1:9102\", \"127.0.0.1:9103\", \"127.0.0.1:9104\", \"127.0.0.1:9105\"", targets),
-            ("127.0.0.1:9090", "127.0.0.1:\(port)"),
         ] {
             try #require(config.contains(old), "prometheus.yml no longer contains \(old)")
             config = config.replacingOccurrences(of: old, with: new)
         }
+        try #require(config.contains("127.0.0.1:9090"), "prometheus.yml no longer scrapes Prometheus itself")
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(at: MonitoringFiles.alerts, to: directory.appendingPathComponent("alerts.yml"))
         let recording = try MonitoringFiles.text(MonitoringFiles.recordingRulesFile)
@@ -121,7 +122,7 @@ struct PrometheusSmokeTests {
         process.arguments = [
             "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
             "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=info",
+            "--web.listen-address=127.0.0.1:0", "--log.level=info",
         ]
         process.standardOutput = log
         process.standardError = log
@@ -141,6 +142,13 @@ struct PrometheusSmokeTests {
                 let tail = ((try? String(contentsOf: logURL, encoding: .utf8)) ?? "").suffix(4000)
                 Issue.record("Prometheus smoke test failed; log kept at \(logURL.path):\n\(tail)")
             }
+        }
+        let port: UInt16
+        do {
+            port = try await listeningPort(of: process, named: "prometheus")
+        } catch {
+            problems.append("\(error)")
+            return
         }
         let base = "http://127.0.0.1:\(port)"
 
@@ -167,6 +175,20 @@ struct PrometheusSmokeTests {
             problems.append("Prometheus did not become ready: \(complaint)")
             return
         }
+
+        // Now that its port is known, Prometheus is told to scrape itself there: the configuration is rewritten
+        // and reloaded (SIGHUP), as an operator would.
+        try config.replacingOccurrences(of: "127.0.0.1:9090", with: "127.0.0.1:\(port)")
+            .write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        kill(pid, SIGHUP)
+        if let complaint = await waitUntil(.seconds(30), {
+            guard let data = (await api("/api/v1/targets"))?["data"] as? [String: Any],
+                  let active = data["activeTargets"] as? [[String: Any]] else { return "no targets" }
+            let own = active.filter { ($0["labels"] as? [String: String])?["job"] == "prometheus" }
+            let urls = own.compactMap { $0["scrapeUrl"] as? String }
+            return urls == ["http://127.0.0.1:\(port)/metrics"] && own.first?["health"] as? String == "up"
+                ? nil : "the prometheus job scrapes \(urls), health \(own.first?["health"] ?? "none")"
+        }) { problems.append("after the reload: \(complaint)") }
 
         if let complaint = await waitUntil(.seconds(30), {
             guard let data = (await api("/api/v1/targets"))?["data"] as? [String: Any],
@@ -236,22 +258,11 @@ struct PrometheusSmokeTests {
     }
 }
 
-/// A loopback port that was free a moment ago (the OS chose it).
-func freeLoopbackPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return UInt16(bigEndian: address.sin_port)
+/// The one TCP port `process` listens on, read back once it has bound the port 0 it was given.
+func listeningPort(of process: Process, named name: String, timeout: Duration = .seconds(30)) async throws -> UInt16 {
+    let sockets = try await ListeningSockets.wait(pid: process.processIdentifier, process: name, for: "one TCP port",
+                                                  timeout: timeout, isRunning: { process.isRunning }, until: { $0.tcp.count == 1 })
+    return sockets.tcp.first!
 }
 
 extension HTTPResponse {

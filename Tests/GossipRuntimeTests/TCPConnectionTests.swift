@@ -153,8 +153,10 @@ struct TCPConnectionTests {
     @Test("connecting to a closed port fails with an error naming the address")
     func connectionRefused() async throws {
         try await withLoop { loop in
-            let (listener, address) = try await startListener(on: loop) { $0.close() }
-            _ = try await loop.submit { listener.value.close() }
+            // Bound and never listened on, and held: a closed listener's port could be taken by another test.
+            let refusing = try RefusingPort()
+            let address = SocketAddress(ipv4: 127, 0, 0, 1, port: refusing.port)
+            defer { withExtendedLifetime(refusing) {} }
             let error = await #expect(throws: RuntimeError.self) {
                 _ = try await TCPClient.request(on: loop, to: address, sending: [1], responseLimits: ReadLimits(maxBytes: 10))
             }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A real Debian `serf` agent on loopback, on ports of its own, stopped by its own PID.
+/// A real Debian `serf` agent on loopback, stopped by its own PID. It binds port 0 for both memberlist and
+/// RPC; the ports the kernel chose are read back from the running process.
 public final class SerfAgent: @unchecked Sendable {
     // @unchecked: immutable after init; ManagedProcess is safe to share.
     public let name: String
@@ -29,18 +30,26 @@ public final class SerfAgent: @unchecked Sendable {
     public var rpcAddress: String { "127.0.0.1:\(rpcPort)" }
 
     public init(name: String, workspace: TestWorkspace, encryptKey: String? = nil, tags: [String: String] = [:],
-                profile: String = "local") throws {
+                profile: String = "local") async throws {
         guard let serf = toolPath("serf") else { throw Missing() }
         self.serf = serf
         self.name = name
-        bindPort = try LoopbackPorts.free(udpAndTCP: true)
-        rpcPort = try LoopbackPorts.free()
-        var arguments = ["agent", "-node=\(name)", "-bind=127.0.0.1:\(bindPort)", "-rpc-addr=127.0.0.1:\(rpcPort)",
+        // memberlist advertises the port it bound for port 0, so serf's members list it as we read it here.
+        var arguments = ["agent", "-node=\(name)", "-bind=127.0.0.1:0", "-rpc-addr=127.0.0.1:0",
                          "-profile=\(profile)", "-log-level=debug"]
         if let encryptKey { arguments.append("-encrypt=\(encryptKey)") }
         for (key, value) in tags.sorted(by: { $0.key < $1.key }) { arguments += ["-tag", "\(key)=\(value)"] }
-        process = try ManagedProcess(name: "serf-\(name)", executable: serf, arguments: arguments,
-                                     logDirectory: workspace.url)
+        let process = try ManagedProcess(name: "serf-\(name)", executable: serf, arguments: arguments,
+                                         logDirectory: workspace.url)
+        self.process = process
+        do {
+            let ports = try await process.boundPorts(tcpListeners: 1)
+            bindPort = ports.membership
+            rpcPort = ports.other ?? 0
+        } catch {
+            await process.stop()
+            throw error
+        }
     }
 
     /// Runs a serf CLI command against this agent's RPC address and returns its output.

@@ -26,9 +26,9 @@ import Testing
         #expect(keyBytes.count == 32)
 
         let workspace = try TestWorkspace("serf-encrypt")
-        let a = try SerfAgent(name: "enc-a", workspace: workspace, encryptKey: key)
-        let b = try SerfAgent(name: "enc-b", workspace: workspace, encryptKey: key)
-        let stranger = try SerfAgent(name: "enc-stranger", workspace: workspace, encryptKey: otherKey)
+        let a = try await SerfAgent(name: "enc-a", workspace: workspace, encryptKey: key)
+        let b = try await SerfAgent(name: "enc-b", workspace: workspace, encryptKey: key)
+        let stranger = try await SerfAgent(name: "enc-stranger", workspace: workspace, encryptKey: otherKey)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([a.process, b.process, stranger.process])) } }
         for agent in [a, b, stranger] { #expect(await agent.waitUntilReady()) }

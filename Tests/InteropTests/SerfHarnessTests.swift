@@ -7,8 +7,8 @@ import Testing
 @Suite struct SerfHarnessTests {
     @Test func twoSerfAgentsJoinOnLoopback() async throws {
         let workspace = try TestWorkspace("serf-harness")
-        let a = try SerfAgent(name: "harness-a", workspace: workspace, tags: ["role": "a"])
-        let b = try SerfAgent(name: "harness-b", workspace: workspace)
+        let a = try await SerfAgent(name: "harness-a", workspace: workspace, tags: ["role": "a"])
+        let b = try await SerfAgent(name: "harness-b", workspace: workspace)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([a.process, b.process])) } }
         #expect(await a.waitUntilReady())

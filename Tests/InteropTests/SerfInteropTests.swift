@@ -27,8 +27,8 @@ import Testing
 
     @Test func ourNodeJoinsASerfClusterAndBothSidesSeeEachOther() async throws {
         let workspace = try TestWorkspace("serf-join")
-        let a = try SerfAgent(name: "serf-a", workspace: workspace, tags: ["dc": "one"])
-        let b = try SerfAgent(name: "serf-b", workspace: workspace)
+        let a = try await SerfAgent(name: "serf-a", workspace: workspace, tags: ["dc": "one"])
+        let b = try await SerfAgent(name: "serf-b", workspace: workspace)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([a.process, b.process])) } }
         #expect(await a.waitUntilReady())
@@ -65,7 +65,7 @@ import Testing
     @Test func aSerfAgentJoinsThroughOurNode() async throws {
         let workspace = try TestWorkspace("serf-joins-us")
         let node = try await Self.makeNode("ours-2")
-        let agent = try SerfAgent(name: "serf-c", workspace: workspace)
+        let agent = try await SerfAgent(name: "serf-c", workspace: workspace)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([agent.process])) } }
         #expect(await agent.waitUntilReady())
@@ -85,8 +85,8 @@ import Testing
 
     @Test func aKilledSerfAgentIsSuspectedThenDeclaredDead() async throws {
         let workspace = try TestWorkspace("serf-kill")
-        let a = try SerfAgent(name: "serf-d", workspace: workspace)
-        let b = try SerfAgent(name: "serf-e", workspace: workspace)
+        let a = try await SerfAgent(name: "serf-d", workspace: workspace)
+        let b = try await SerfAgent(name: "serf-e", workspace: workspace)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([a.process, b.process])) } }
         #expect(await a.waitUntilReady())
@@ -128,7 +128,7 @@ import Testing
 
     @Test func serfSeesOurGracefulLeaveAsLeft() async throws {
         let workspace = try TestWorkspace("serf-leave")
-        let agent = try SerfAgent(name: "serf-f", workspace: workspace)
+        let agent = try await SerfAgent(name: "serf-f", workspace: workspace)
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report([agent.process])) } }
         #expect(await agent.waitUntilReady())
@@ -146,13 +146,12 @@ import Testing
 
     @Test func serfSeesOurKilledProcessAsFailed() async throws {
         let workspace = try TestWorkspace("serf-failed")
-        let agent = try SerfAgent(name: "serf-g", workspace: workspace)
+        let agent = try await SerfAgent(name: "serf-g", workspace: workspace)
         let binary = try GossipNodeBinary.path()
-        let port = try LoopbackPorts.free(udpAndTCP: true)
         #expect(await agent.waitUntilReady())
         let ours = try ManagedProcess(
             name: "ours-5", executable: binary,
-            arguments: ["agent", "--name", "ours-5", "--bind", "127.0.0.1:\(port)", "--join", agent.bindAddress,
+            arguments: ["agent", "--name", "ours-5", "--bind", "127.0.0.1:0", "--join", agent.bindAddress,
                         "--profile", "local"],
             logDirectory: workspace.url)
         var passed = false

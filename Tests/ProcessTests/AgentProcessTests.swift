@@ -21,18 +21,28 @@ import Testing
         }
     }
 
-    static func startAgents(_ count: Int, workspace: TestWorkspace, prefix: String) throws -> [Agent] {
+    /// Starts agents on port 0 (membership and admin) and reads back the ports each one bound.
+    static func startAgents(_ count: Int, workspace: TestWorkspace, prefix: String) async throws -> [Agent] {
         let binary = try GossipNodeBinary.path()
         var agents: [Agent] = []
         for index in 1...count {
             let name = "\(prefix)-\(index)"
-            let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
-            let admin = "127.0.0.1:\(try LoopbackPorts.free())"
             // The LAN profile: its timeouts tolerate a loaded CI machine without false suspicions.
-            var arguments = ["agent", "--name", name, "--bind", bind, "--admin", admin, "--profile", "lan", "--print-messages"]
+            var arguments = ["agent", "--name", name, "--bind", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                             "--profile", "lan", "--print-messages"]
             if let first = agents.first { arguments += ["--join", first.bind] }
             let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
-            agents.append(Agent(name: name, bind: bind, admin: admin, process: process))
+            let ports: (membership: UInt16, other: UInt16?)
+            do {
+                ports = try await process.boundPorts(tcpListeners: 1)
+            } catch {
+                print(workspace.report(agents.map(\.process) + [process]))
+                for agent in agents { await agent.process.stop() }
+                await process.stop()
+                throw error
+            }
+            agents.append(Agent(name: name, bind: "127.0.0.1:\(ports.membership)", admin: "127.0.0.1:\(ports.other ?? 0)",
+                                process: process))
         }
         return agents
     }
@@ -48,7 +58,7 @@ import Testing
 
     @Test func fiveAgentsBroadcastFailAndLeaveAsOperatorsSeeIt() async throws {
         let workspace = try TestWorkspace("five-agents")
-        let agents = try Self.startAgents(5, workspace: workspace, prefix: "agent")
+        let agents = try await Self.startAgents(5, workspace: workspace, prefix: "agent")
         var passed = false
         defer {
             if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) }
@@ -108,7 +118,8 @@ import Testing
     }
 
     @Test func badFlagsAndConfigValuesExitNonZeroNamingThem() async throws {
-        let port = try LoopbackPorts.free(udpAndTCP: true)
+        // Each of these is refused before anything is bound, so port 0 stands for any port.
+        let port = 0
         let badBind = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1"])
         #expect(badBind.status != 0)
         #expect(badBind.output.contains("bind") && badBind.output.contains("127.0.0.1"), "got: \(badBind.output)")
@@ -137,7 +148,7 @@ import Testing
 
     @Test func aPortInUseIsNamed() async throws {
         let workspace = try TestWorkspace("port-in-use")
-        let agents = try Self.startAgents(1, workspace: workspace, prefix: "holder")
+        let agents = try await Self.startAgents(1, workspace: workspace, prefix: "holder")
         var passed = false
         defer { if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) } }
         #expect(await eventually(timeout: .seconds(10)) { !(await Self.members(via: agents[0].admin)).isEmpty })

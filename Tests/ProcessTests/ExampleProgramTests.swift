@@ -10,13 +10,12 @@ import Testing
         var processes: [ManagedProcess] = []
         var binds: [String] = []
         for name in ["alice", "bob", "carol"] {
-            let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
-            var arguments = ["--name", name, "--bind", bind]
+            var arguments = ["--name", name, "--bind", "127.0.0.1:0"]
             if let first = binds.first { arguments += ["--join", first] }
             let process = try ManagedProcess(name: name, executable: binary, arguments: arguments,
                                              logDirectory: workspace.url, interactive: true)
             processes.append(process)
-            binds.append(bind)
+            binds.append("127.0.0.1:\(try await process.boundPorts().membership)")
             #expect(await eventually(timeout: .seconds(10)) { process.log().contains("joined on") })
         }
         var passed = false
@@ -42,15 +41,15 @@ import Testing
         var admins: [String] = []
         var first: String?
         for (index, name) in ["flags-a", "flags-b", "flags-c"].enumerated() {
-            let bind = "127.0.0.1:\(try LoopbackPorts.free(udpAndTCP: true))"
-            let admin = "127.0.0.1:\(try LoopbackPorts.free())"
-            var arguments = ["--name", name, "--bind", bind, "--admin", admin]
+            var arguments = ["--name", name, "--bind", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
             if let first { arguments += ["--join", first] }
             if index == 2 { arguments += ["--set", "dark_mode=on", "--set", "beta=off"] }
             if index == 2 { try await Task.sleep(for: .seconds(1)) }
             let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
             processes.append(process)
-            admins.append(admin)
+            let ports = try await process.boundPorts(tcpListeners: 1)
+            let bind = "127.0.0.1:\(ports.membership)"
+            admins.append("127.0.0.1:\(ports.other ?? 0)")
             #expect(await eventually(timeout: .seconds(10)) { process.log().contains("serving http://") })
             first = first ?? bind
         }

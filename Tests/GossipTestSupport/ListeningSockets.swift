@@ -1,0 +1,107 @@
+import Foundation
+
+/// The ports a process listens on, read back from the kernel (`/proc/<pid>/fd` and `/proc/<pid>/net/*`).
+///
+/// Children are started with port 0 and the test learns what the kernel chose from here, so no port is
+/// ever probed free and bound later by someone else (another test may take it in between).
+public struct ListeningSockets: Sendable, Equatable, CustomStringConvertible {
+    /// TCP sockets in LISTEN.
+    public var tcp: Set<UInt16> = []
+    /// Bound, unconnected UDP sockets.
+    public var udp: Set<UInt16> = []
+
+    public init(tcp: Set<UInt16> = [], udp: Set<UInt16> = []) {
+        self.tcp = tcp
+        self.udp = udp
+    }
+
+    /// memberlist's port: the one number listened on with both TCP and UDP; nil unless exactly one is.
+    public var membershipPort: UInt16? {
+        let both = tcp.intersection(udp)
+        return both.count == 1 ? both.first : nil
+    }
+
+    /// TCP listeners without a UDP twin: an RPC or admin HTTP server.
+    public var tcpOnly: Set<UInt16> { tcp.subtracting(udp) }
+
+    public var description: String { "tcp \(tcp.sorted()), udp \(udp.sorted())" }
+
+    /// What `pid` holds now; empty when the process is gone or has bound nothing yet.
+    public static func of(pid: Int32) -> ListeningSockets {
+        let inodes = socketInodes(pid: pid)
+        guard !inodes.isEmpty else { return ListeningSockets() }
+        var sockets = ListeningSockets()
+        for table in ["tcp", "tcp6"] {
+            // 0A is TCP_LISTEN.
+            sockets.tcp.formUnion(ports(in: "/proc/\(pid)/net/\(table)", inodes: inodes) { state, _ in state == "0A" })
+        }
+        for table in ["udp", "udp6"] {
+            // A UDP socket that serves is unconnected: its remote port is 0.
+            sockets.udp.formUnion(ports(in: "/proc/\(pid)/net/\(table)", inodes: inodes) { _, remote in remote.hasSuffix(":0000") })
+        }
+        return sockets
+    }
+
+    private static func socketInodes(pid: Int32) -> Set<String> {
+        let directory = "/proc/\(pid)/fd"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var inodes = Set<String>()
+        for entry in entries {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + entry),
+                  target.hasPrefix("socket:["), target.hasSuffix("]") else { continue }
+            inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
+        }
+        return inodes
+    }
+
+    /// Local ports of the rows of a `/proc/net` table whose inode is one of `inodes` and that `keep` accepts.
+    private static func ports(in path: String, inodes: Set<String>, keep: (_ state: String, _ remote: String) -> Bool) -> Set<UInt16> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        var ports = Set<UInt16>()
+        for line in text.split(separator: "\n").dropFirst() {
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 9, inodes.contains(String(fields[9])), keep(String(fields[3]), String(fields[2])),
+                  let portHex = fields[1].split(separator: ":").last, let port = UInt16(portHex, radix: 16)
+            else { continue }
+            ports.insert(port)
+        }
+        return ports
+    }
+}
+
+public struct ListeningSocketsTimeout: Error, CustomStringConvertible {
+    public let process: String
+    public let waitedFor: String
+    public let last: ListeningSockets
+    public var description: String { "\(process) did not come to listen on \(waitedFor); it holds \(last)" }
+}
+
+extension ListeningSockets {
+    /// Waits (bounded) until the sockets of process `pid` satisfy `ready`, and returns them; throws naming
+    /// `what` was waited for once `timeout` passes or `isRunning` says the process has gone.
+    public static func wait(pid: Int32, process name: String, for what: String, timeout: Duration = .seconds(15),
+                            isRunning: () -> Bool, until ready: (ListeningSockets) -> Bool) async throws -> ListeningSockets {
+        let deadline = ContinuousClock.now + timeout
+        var last = ListeningSockets.of(pid: pid)
+        while !ready(last) {
+            guard isRunning(), ContinuousClock.now < deadline else {
+                throw ListeningSocketsTimeout(process: name, waitedFor: what, last: last)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+            last = ListeningSockets.of(pid: pid)
+        }
+        return last
+    }
+}
+
+extension ManagedProcess {
+    /// The memberlist port (TCP and UDP on one number) the process bound as port 0, and, when
+    /// `tcpListeners` is 1, its other TCP listener (an admin or RPC server).
+    public func boundPorts(tcpListeners: Int = 0, timeout: Duration = .seconds(15)) async throws -> (membership: UInt16, other: UInt16?) {
+        let sockets = try await ListeningSockets.wait(
+            pid: pid, process: name, for: "one TCP+UDP port and \(tcpListeners) other TCP listener(s)", timeout: timeout,
+            isRunning: { isRunning }, until: { $0.membershipPort != nil && $0.tcpOnly.count == tcpListeners })
+        return (sockets.membershipPort!, sockets.tcpOnly.first)
+    }
+}
