@@ -62,7 +62,7 @@ lab-serf: deps
 	/usr/bin/python3 Tests/Lab/lab.py heal --system serf --heal-limit 60
 
 # The runtime's and the node's tests under ThreadSanitizer and AddressSanitizer, each in its own build folder.
-SANITIZE_FILTER ?= GossipRuntimeTests
+SANITIZE_FILTER ?= GossipRuntimeTests|StartFailureTests
 sanitize: deps
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter '$(SANITIZE_FILTER)'
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-asan --sanitize=address --filter '$(SANITIZE_FILTER)'

@@ -10,17 +10,25 @@ extension GossipNode {
     /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when seeds were given and none answered; the node
     ///   keeps running and its core retries them, first after `joinRetryInterval`, for as long as it knows
     ///   no other live member. Binding errors name the address.
+    ///
+    /// Any other failure (the admin address in use, say) leaves the node shut down: everything it opened is
+    /// closed, its loop thread has ended, and it cannot be started again.
     public func start() async throws(GossipNodeError) {
         guard state.advance(from: .created, to: .started) else {
             throw state.current == .stopped ? .stopped : .alreadyStarted
         }
-        try await onLoop { engine throws(GossipNodeError) in
-            try engine.start()
-            // Now rather than at the first inbound stream, so that its metrics are exported from the start.
-            _ = engine.inboundStreamBudget
-        }
-        if let admin = configuration.admin {
-            try await startAdminServer(on: admin)
+        do {
+            try await onLoop { engine throws(GossipNodeError) in
+                try engine.start()
+                // Now rather than at the first inbound stream, so that its metrics are exported from the start.
+                _ = engine.inboundStreamBudget
+            }
+            if let admin = configuration.admin {
+                try await startAdminServer(on: admin)
+            }
+        } catch {
+            await shutdown()
+            throw error
         }
         let bound = try await boundAddress
         logger.info("node started", metadata: ["bind": "\(bound)", "admin": "\(adminAddress.map(\.description) ?? "none")"])

@@ -80,6 +80,9 @@ public final class EventLoop: @unchecked Sendable {
                 operation: "pthread_create", address: nil, code: status, name: "errno", message: "cannot start the loop thread")
         }
         shared.withLock { $0.thread = thread }
+        // Named after the loop, for `top -H` and `ps -L` (Linux keeps the first 15 bytes).
+        let threadName = name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
+        _ = pthread_setname_np(thread, threadName)
     }
 
     deinit {

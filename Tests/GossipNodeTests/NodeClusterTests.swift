@@ -112,7 +112,7 @@ import Testing
         let node = try await GossipNode(configuration: configuration)
         try await node.start()
         // A port held bound and never listened on: nothing answers there, and nothing else can take it.
-        let refusing = try RefusingPort()
+        let refusing = try HeldPort()
         let vacant = SocketAddress(ipv4: 127, 0, 0, 1, port: refusing.port)
         do {
             try await node.join([vacant])

@@ -154,7 +154,7 @@ struct TCPConnectionTests {
     func connectionRefused() async throws {
         try await withLoop { loop in
             // Bound and never listened on, and held: a closed listener's port could be taken by another test.
-            let refusing = try RefusingPort()
+            let refusing = try HeldPort()
             let address = SocketAddress(ipv4: 127, 0, 0, 1, port: refusing.port)
             defer { withExtendedLifetime(refusing) {} }
             let error = await #expect(throws: RuntimeError.self) {

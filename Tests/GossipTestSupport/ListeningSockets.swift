@@ -42,6 +42,27 @@ public struct ListeningSockets: Sendable, Equatable, CustomStringConvertible {
         return sockets
     }
 
+    /// Every socket in this network namespace bound to the IPv4 address `ip` and still held by a process
+    /// (TIME_WAIT remnants belong to no one and are left out), as "tcp 127.77.0.1:40000 state 0A" lines.
+    /// Given an address no one else uses (any of 127.0.0.0/8 is loopback), it shows what a node left open.
+    public static func bound(toIPv4 ip: [UInt8]) -> [String] {
+        guard ip.count == 4 else { return [] }
+        // /proc/net prints the address as the 32-bit value in host (little-endian) order.
+        let hex = ip.reversed().map { String(format: "%02X", $0) }.joined()
+        var found: [String] = []
+        for table in ["tcp", "udp"] {
+            guard let text = try? String(contentsOfFile: "/proc/self/net/\(table)", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count > 9, fields[9] != "0" else { continue }
+                let local = fields[1].split(separator: ":")
+                guard local.count == 2, local[0] == hex, let port = UInt16(local[1], radix: 16) else { continue }
+                found.append("\(table) \(ip.map(String.init).joined(separator: ".")):\(port) state \(fields[3])")
+            }
+        }
+        return found
+    }
+
     private static func socketInodes(pid: Int32) -> Set<String> {
         let directory = "/proc/\(pid)/fd"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }

@@ -10,6 +10,7 @@ extension NodeEngine {
 
     func startHealthTicks() {
         let timer = LoopTimer(loop: loop)
+        // Unowned: the engine's own timer, closed by `stop()`; a closed timer never fires.
         timer.schedule(after: Self.healthInterval, repeating: Self.healthInterval) { [unowned self] in
             self.healthTick()
         }

@@ -10,12 +10,17 @@ import ProtocolSupport
 /// bytes and time: a peer that sends too much or stalls is cut off, and the stream fails. Inbound streams
 /// are also held to ``InboundStreamLimits`` by ``InboundStreamBudget``: how many at once, and the bytes
 /// they buffer together.
+///
+/// Every callback of a stream's connection holds the engine weakly: a connection's callbacks may still run
+/// after `stop()` closed it (a write completing as cancelled, a close callback in a later loop turn), and
+/// the engine may be gone by then.
 extension NodeEngine {
     // MARK: Outbound (push/pull, TCP ping, reliable user messages)
 
     func openStream(_ request: StreamRequest) {
         let deadline = loop.now + request.timeout
-        let connection = TCPConnection.connect(loop: loop, to: request.to, timeout: request.timeout) { [unowned self] result in
+        let connection = TCPConnection.connect(loop: loop, to: request.to, timeout: request.timeout) { [weak self] result in
+            guard let self else { return }
             switch result {
             case .failure(let error):
                 self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
@@ -24,7 +29,8 @@ extension NodeEngine {
                 // peer closed (libuv may report the peer's close before the write's own callback).
                 var written = false
                 var peerClosed = false
-                connection.write(request.request) { [unowned self] result in
+                connection.write(request.request) { [weak self] result in
+                    guard let self else { return }
                     if case .failure(let error) = result {
                         self.finishOutbound(request.id, .failed(Self.streamFailure(error)))
                     } else {
@@ -41,7 +47,8 @@ extension NodeEngine {
                     connection.startReading(
                         limits: ReadLimits(maxBytes: Self.oneWayReplyCap, deadline: max(remaining, .milliseconds(1))),
                         onData: { _ in },
-                        onEnd: { [unowned self] end in
+                        onEnd: { [weak self] end in
+                            guard let self else { return }
                             switch end {
                             case .endOfStream:
                                 peerClosed = true
@@ -55,14 +62,16 @@ extension NodeEngine {
                 var assembler = self.core.makeStreamFrameAssembler()
                 connection.startReading(
                     limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: max(remaining, .milliseconds(1))),
-                    onData: { [unowned self] data in
+                    onData: { [weak self] data in
+                        guard let self else { return }
                         switch assembler.feed(data) {
                         case .needMore: break
                         case .complete(let length): self.finishOutbound(request.id, .reply(Array(assembler.bytes[..<length])))
                         case .invalid: self.finishOutbound(request.id, .reply(assembler.bytes))
                         }
                     },
-                    onEnd: { [unowned self] end in
+                    onEnd: { [weak self] end in
+                        guard let self else { return }
                         switch end {
                         case .endOfStream:
                             // The peer closed before a whole reply: let the core judge what arrived.
@@ -111,7 +120,8 @@ extension NodeEngine {
         nextInboundStream += 1
         let id = InboundStreamID(rawValue: nextInboundStream)
         inboundStreams[id] = connection
-        connection.onClose = { [unowned self] _ in
+        connection.onClose = { [weak self] _ in
+            guard let self else { return }
             self.inboundStreamBudget.release(ticket)
             self.inboundStreams.removeValue(forKey: id)
         }
@@ -121,8 +131,8 @@ extension NodeEngine {
         connection.writeTimeout = configuration.membership.tcpTimeout
         connection.startReading(
             limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: configuration.membership.tcpTimeout),
-            onData: { [unowned self] data in
-                guard !answered else { return }
+            onData: { [weak self] data in
+                guard let self, !answered else { return }
                 guard self.inboundStreamBudget.charge(ticket, data.count) else {
                     answered = true
                     self.rateLimiter.log(self.loggers.network, level: .warning, key: "stream-cut-memory", now: self.loop.now,
@@ -143,7 +153,8 @@ extension NodeEngine {
                     self.receiveStream(assembler.bytes, id: id, on: connection)
                 }
             },
-            onEnd: { [unowned self] end in
+            onEnd: { [weak self] end in
+                guard let self else { return connection.close() }
                 if !answered, case .endOfStream = end, !assembler.bytes.isEmpty {
                     answered = true
                     self.inboundStreamBudget.release(ticket)

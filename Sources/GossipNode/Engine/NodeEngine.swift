@@ -105,8 +105,12 @@ final class NodeEngine {
 
     /// Starts receiving on both sockets and arms the timer.
     func start() throws(GossipNodeError) {
-        // The loop's handles hold the engine unowned: the engine outlives them, because `stop()` closes
-        // every one before the owner lets the engine go, and the loop runs no callback of a closed handle.
+        // These three hold the engine unowned, and each is safe for the same reason: the handle is the
+        // engine's own, `stop()` closes it (and `start()` closes the sockets when it fails), and the runtime
+        // calls no receive, accept or timer callback of a handle once it is closed. The engine is released
+        // only after `stop()` ran on the loop (GossipNode.shutdown; a failed init or start shuts down too).
+        // Per-stream callbacks can run after a close, so those hold the engine weakly
+        // (NodeEngine+Streams.swift).
         acceptor.handler = { [unowned self] connection in self.acceptStream(connection) }
         do {
             try udp.startReceiving { [unowned self] bytes, source in

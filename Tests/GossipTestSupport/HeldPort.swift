@@ -3,12 +3,18 @@ import Foundation
 import Glibc
 #endif
 
-/// A loopback TCP port that is bound but never listened on, held until this is released: a connection to
-/// it is refused, and no other socket can take the port meanwhile (closing a listener would free it).
-public final class RefusingPort: @unchecked Sendable {
+/// A socket bound to a port the OS chose, never listened on, held until this is released.
+///
+/// - TCP: a connection to the port is refused, and no other socket can take the port meanwhile (a closed
+///   listener's port could be taken by another test before the connect).
+/// - Either: a node told to bind this very port finds it in use.
+public final class HeldPort: @unchecked Sendable {
     // @unchecked: the descriptor is immutable and closed once, in deinit.
     private let fd: Int32
+    public let ip: [UInt8]
     public let port: UInt16
+
+    public enum Kind: Sendable { case tcp, udp }
 
     public struct Failed: Error, CustomStringConvertible {
         public let call: String
@@ -16,13 +22,17 @@ public final class RefusingPort: @unchecked Sendable {
         public var description: String { "\(call) failed: errno \(code)" }
     }
 
-    public init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// - Parameters:
+    ///   - port: 0 for a port the OS chooses; another number to hold that one (for the other protocol's
+    ///     side of a port already known).
+    public init(_ kind: Kind = .tcp, ip: [UInt8] = [127, 0, 0, 1], port: UInt16 = 0) throws {
+        let type = kind == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw Failed(call: "socket", code: errno) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: ip.prefix(4)) }
+        address.sin_port = port.bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -33,7 +43,8 @@ public final class RefusingPort: @unchecked Sendable {
         }
         guard named == 0 else { let code = errno; close(fd); throw Failed(call: "getsockname", code: code) }
         self.fd = fd
-        port = UInt16(bigEndian: address.sin_port)
+        self.ip = ip
+        self.port = UInt16(bigEndian: address.sin_port)
     }
 
     deinit { close(fd) }
