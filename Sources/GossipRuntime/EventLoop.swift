@@ -80,9 +80,6 @@ public final class EventLoop: @unchecked Sendable {
                 operation: "pthread_create", address: nil, code: status, name: "errno", message: "cannot start the loop thread")
         }
         shared.withLock { $0.thread = thread }
-        // Named after the loop, for `top -H` and `ps -L` (Linux keeps the first 15 bytes).
-        let threadName = name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
-        _ = pthread_setname_np(thread, threadName)
     }
 
     deinit {
@@ -233,8 +230,19 @@ public final class EventLoop: @unchecked Sendable {
 private func eventLoopThreadMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     guard let context else { return nil }
     let loop = Unmanaged<EventLoop>.fromOpaque(context).takeRetainedValue()
+    nameCurrentThread(loop.name)
     loop.runThread()
     return nil
+}
+
+/// Names the calling thread after its loop, for `top -H` and `ps -L`; Linux keeps the first 15 bytes.
+/// Through /proc, since Glibc's pthread_setname_np is not visible to Swift; a failure only loses the name.
+private func nameCurrentThread(_ name: String) {
+    let fd = open("/proc/thread-self/comm", O_WRONLY)
+    guard fd >= 0 else { return }
+    let bytes = Array(name.utf8.prefix(15))
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
 }
 
 private func eventLoopWakeup(_ handle: UnsafeMutablePointer<uv_async_t>?) {
