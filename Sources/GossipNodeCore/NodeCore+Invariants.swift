@@ -5,7 +5,7 @@ import ProtocolSupport
 // The node's own invariants, checked after every input in debug builds and whenever the configuration asks
 // (the simulator's runs do). A violation is a bug in the core, so it stops the process with what was wrong.
 extension NodeCore {
-    func checkInvariantsIfEnabled() {
+    mutating func checkInvariantsIfEnabled() {
         #if DEBUG
         checkInvariants()
         #else
@@ -13,18 +13,20 @@ extension NodeCore {
         #endif
     }
 
-    /// Overlay peers that membership knows advertise Plumtree; members on the reconnect list are not alive;
-    /// the eager and lazy sets are disjoint.
+    /// The first broken invariant of the node or of either core, or nil. The node's own:
+    /// - overlay peers are members membership holds alive or suspect and that advertise Plumtree;
+    /// - members on the reconnect list are not alive.
     ///
-    /// An overlay peer may be a name membership has not heard of yet, or holds dead: a Neighbor message can
-    /// arrive before the member's alive does (a fresh cluster), or from a member this side has just declared
-    /// dead (a one-way partition). Plumtree cannot reach such a peer through membership, and the peer drops
-    /// the link when its next message is answered with a Disconnect.
+    /// The cores' own are in `PlumtreeCore.invariantViolation()` and `MembershipCore.invariantViolation()`.
     package func invariantViolation() -> String? {
+        if let violation = plumtree.invariantViolation() { return "plumtree: \(violation)" }
+        if let violation = membership?.invariantViolation() { return "membership: \(violation)" }
         let snapshot = plumtree.snapshot
         if let membership {
             for peer in snapshot.eagerPeers + snapshot.lazyPeers {
-                guard let member = membership.member(named: peer), !member.state.isDeadOrLeft else { continue }
+                guard let member = membership.member(named: peer), !member.state.isDeadOrLeft else {
+                    return "overlay peer \(peer) is not a live member"
+                }
                 guard Self.advertisesPlumtree(member.meta) else { return "overlay peer \(peer) does not advertise Plumtree" }
             }
             for name in reconnector.failed.keys {
@@ -32,9 +34,6 @@ extension NodeCore {
                     return "reconnect target \(name) is \(member.state)"
                 }
             }
-        }
-        if Set(snapshot.eagerPeers).intersection(snapshot.lazyPeers).first != nil {
-            return "eager and lazy peers overlap"
         }
         return nil
     }
@@ -53,7 +52,13 @@ extension NodeCore {
         }
     }
 
-    private func checkInvariants() {
+    private mutating func checkInvariants() {
         if let violation = invariantViolation() { preconditionFailure("node \(config.name): \(violation)") }
+        if let membership {
+            if let violation = membership.incarnationWentDown(since: checkedIncarnations) {
+                preconditionFailure("node \(config.name): membership: \(violation)")
+            }
+            checkedIncarnations = membership.incarnations
+        }
     }
 }

@@ -37,6 +37,8 @@ package struct NodeCore {
     var outboundStreams = OutboundStreamLedger()
     var membershipOut: [MembershipOutput] = []
     var plumtreeOut: [PlumtreeOutput] = []
+    /// Every member's incarnation at the last invariant check, to see that none went down (checks only).
+    var checkedIncarnations: [String: UInt32] = [:]
 
     /// - Parameters:
     ///   - seed: every random choice of the node derives from it.

@@ -6,33 +6,48 @@ import ProtocolSupport
 // meanwhile, and nobody knows what it lacks. The random walk of anti-entropy offers every cached id to some
 // random member in time, but not to this one in particular: a given window can miss a given member for
 // minutes (the randomized fault runs found a message missing a returning node for 115 s). What it most
-// likely lacks is the newest part of the cache, so a few of the nodes that see it come up start a walk for
-// it from the newest mature id backwards: one digest at the next anti-entropy round, then the next older
-// window with every answer to its Pull. The walk ends by itself at the first window it lacks nothing of,
-// which is about where it left. About `catchUpOffers` nodes of the cluster do this per member that comes up.
+// likely lacks is the newest part of the cache, so a few of the nodes that see it come up walk it back
+// through their cache from where the cache ended when it came up: one digest at an anti-entropy round,
+// then the next older window with every answer to its Pull. The walk ends by itself at the first window it
+// lacks nothing of, which is about where it left. What arrives after it came up reaches it along its new
+// overlay links, so the walk need not cover that.
+//
+// The walk starts only once the newest message it covers is old enough to offer (antiEntropyMinAge), as
+// every digest does. Starting from the newest message already old enough instead would skip the ones
+// broadcast in the last seconds before the member came up: those no longer travel the tree towards it, and
+// a fault run found one such message never reaching a node that restarted after leaving.
+// About `catchUpOffers` nodes of the cluster do this per member that comes up.
 extension PlumtreeCore {
     /// Nodes expected to walk a member that comes up through their cache, whatever the cluster's size.
     static let catchUpOffers = 4
+
+    /// The most members waiting for a walk at once; the oldest waiting is dropped past it.
+    static let catchUpLimit = 64
 
     mutating func scheduleCatchUp(for name: String) {
         // Sampled so that a member coming up does not draw digests from every node of a large cluster.
         guard cache.endSequence > cache.startSequence, !members.isEmpty,
               random.next() % UInt64(members.count) < UInt64(Self.catchUpOffers) else { return }
-        guard !catchUp.contains(name) else { return }
-        if catchUp.count >= 64 { catchUp.removeFirst() }
-        catchUp.append(name)
+        // Coming up again before its walk started: the walk covers up to the newer end.
+        catchUp.removeAll { $0.name == name }
+        if catchUp.count >= Self.catchUpLimit { catchUp.removeFirst() }
+        catchUp.append((name, cache.endSequence))
     }
 
-    /// Starts the backward walk of each member that came up since the last round.
+    /// Starts the backward walk of each member that came up, once what it covers is old enough to offer.
     mutating func offerCatchUp(now: Instant, into output: inout [PlumtreeOutput]) {
         guard !catchUp.isEmpty else { return }
         let end = matureEnd(now: now)
-        let names = catchUp
-        catchUp.removeAll(keepingCapacity: true)
-        for name in names {
-            guard let slot = slotByName.slot(named: name, in: peers), peers[slot].isMember else { continue }
-            peers[slot].digestWalk = DigestWalk(next: end, backward: true)
+        var waiting: [(name: String, from: UInt64)] = []
+        for entry in catchUp {
+            guard let slot = slotByName.slot(named: entry.name, in: peers), peers[slot].isMember else { continue }
+            guard entry.from <= end else {
+                waiting.append(entry)
+                continue
+            }
+            peers[slot].digestWalk = DigestWalk(next: entry.from, backward: true)
             _ = offerDigest(to: slot, matureEnd: end, now: now, into: &output)
         }
+        catchUp = waiting
     }
 }

@@ -262,7 +262,13 @@ extension PlumtreeCore {
         let role: PeerRole = (eagerRequested || !config.pruning) ? .eager : .lazy
         switch peers[slot].role {
         case .none:
-            guard eager.count + lazy.count < config.neighbourCap else {
+            // Only a member may become a neighbour, as in `adoptSender`. A peer membership does not list
+            // (not yet, or no longer: one that has just left still sends) would stay a neighbour on this
+            // side alone for good if it never becomes one, since only membership ends a link to a
+            // non-neighbour's silence; a fault run found exactly that link. The sender drops us on the
+            // Disconnect and refills from its members; once membership here lists it, either side may pick
+            // the other again.
+            guard peers[slot].isMember, eager.count + lazy.count < config.neighbourCap else {
                 send(.disconnect, to: slot, into: &output)
                 return
             }

@@ -65,8 +65,9 @@ public struct PlumtreeCore {
     var optimizationCandidates: [OptimizationCandidate] = []
     /// Anti-entropy walks the cache by sequence number, a window per exchange.
     var antiEntropyCursor: UInt64 = 0
-    /// Members that came up since the last anti-entropy round, to be walked through the cache newest first.
-    var catchUp: [String] = []
+    /// Members that came up, each with the end of the cache when it did: walked back through the cache from
+    /// there once everything before it is old enough to offer (``PlumtreeCore/offerCatchUp(now:into:)``).
+    var catchUp: [(name: String, from: UInt64)] = []
 
     var counters = Counters()
 

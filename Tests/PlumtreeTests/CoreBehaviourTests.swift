@@ -264,7 +264,7 @@ struct CoreBehaviourTests {
         #expect(h.metrics.value("plumtree_total_peers") == 9)
     }
 
-    @Test func neighborRequestsAreMirroredAndRefusedBeyondTheCap() {
+    @Test func neighborRequestsAreMirroredAndRefusedBeyondTheCap() throws {
         var h = CoreHarness(config: PlumtreeConfig())
         h.core.memberUp("x", advertisesPlumtree: true, now: h.now, into: &h.output)
         _ = h.drainSends()
@@ -272,11 +272,16 @@ struct CoreBehaviourTests {
         #expect(h.core.snapshot.totalPeers == 0)
         h.receive(.neighbor(eager: true), from: "x")
         #expect(h.core.snapshot.eagerPeers == ["x"])
-        var full = CoreHarness(config: PlumtreeConfig(), peers: (0..<12).map { "n\($0)" })
-        for index in 0..<3 { full.receive(.neighbor(eager: false), from: "m\(index)") }
+        // 13 members, 9 neighbours: three of the other four fill the overlay to its cap of 12 (9 + eager
+        // fan-out), and the last one is refused.
+        var full = CoreHarness(config: PlumtreeConfig(), peers: (0..<13).map { "n\($0)" })
+        let before = full.core.snapshot
+        let outside = (0..<13).map { "n\($0)" }.filter { !before.eagerPeers.contains($0) && !before.lazyPeers.contains($0) }
+        try #require(outside.count == 4)
+        for name in outside.prefix(3) { full.receive(.neighbor(eager: false), from: name) }
         #expect(full.core.snapshot.totalPeers == 12)
         _ = full.drainSends()
-        full.receive(.neighbor(eager: false), from: "late")
+        full.receive(.neighbor(eager: false), from: outside[3])
         #expect(full.drainSends().map(\.message) == [.disconnect])
     }
 

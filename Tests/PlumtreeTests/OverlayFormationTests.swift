@@ -36,13 +36,34 @@ import Testing
         #expect(told == kept.filter { $0.hasPrefix("m") }, "only the newcomers kept are told, once each")
     }
 
-    @Test func aNeighborIsAnsweredWithAcceptance() {
-        var h = CoreHarness(peers: (0..<9).map { "n\($0)" })
-        h.receive(.neighbor(eager: false), from: "y")
-        #expect(h.core.snapshot.lazyPeers.contains("y"))
+    @Test func aNeighborIsAnsweredWithAcceptance() throws {
+        // Ten members, nine neighbours: the Neighbor comes from the member left out.
+        var h = CoreHarness(peers: (0..<10).map { "n\($0)" })
+        let snapshot = h.core.snapshot
+        let y = try #require((0..<10).map { "n\($0)" }.first { !snapshot.eagerPeers.contains($0) && !snapshot.lazyPeers.contains($0) })
+        _ = h.drainSends()
+        h.receive(.neighbor(eager: false), from: y)
+        #expect(h.core.snapshot.lazyPeers.contains(y))
         #expect(h.drainSends().map(\.message) == [.neighborAccepted])
-        h.receive(.neighbor(eager: false), from: "y")
+        h.receive(.neighbor(eager: false), from: y)
         #expect(h.drainSends().map(\.message) == [.neighborAccepted], "a repeated Neighbor is confirmed too")
+    }
+
+    /// A peer membership does not list (not yet, or no longer: one that has just left still sends) is
+    /// refused: adopted, it would stay a neighbour on this side alone for as long as it never becomes a member.
+    @Test func aNeighborFromANonMemberIsRefused() {
+        var h = CoreHarness(peers: (0..<4).map { "n\($0)" })
+        _ = h.drainSends()
+        h.receive(.neighbor(eager: true), from: "stranger")
+        #expect(h.drainSends().map(\.message) == [.disconnect])
+        let snapshot = h.core.snapshot
+        #expect(!snapshot.eagerPeers.contains("stranger") && !snapshot.lazyPeers.contains("stranger"))
+        #expect(h.core.invariantViolation() == nil)
+        // Once membership lists it, its Neighbor is taken.
+        h.core.memberUp("stranger", advertisesPlumtree: true, now: h.now, into: &h.output)
+        _ = h.drainSends()
+        h.receive(.neighbor(eager: true), from: "stranger")
+        #expect(h.core.snapshot.eagerPeers.contains("stranger"))
     }
 
     /// A Neighbor overtaken by the same sender's Disconnect leaves a link on the receiver's side only; the
