@@ -11,45 +11,15 @@ quotes its figures.
 usage: python3 Tests/Benchmarks/broadcast-flood.py .build/debug/gossip-node [COUNT] [SECONDS]
 """
 import http.client, os, random, socket, subprocess, sys, threading, time
+from agents import metric, rss_mb, start as start_agent
 
 BIN = sys.argv[1]
 COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 12000
 SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 300
 SIZE = 60 * 1024
 
-def free_port():
-    s = socket.socket(); s.bind(('127.0.0.1', 0)); p = s.getsockname()[1]; s.close(); return p
-
-def rss_mb(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS'): return int(line.split()[1]) // 1024
-    return 0
-
-def start(name, join=None):
-    gp, ap = free_port(), free_port()
-    args = [BIN, 'agent', '--name', name, '--bind', f'127.0.0.1:{gp}', '--admin', f'127.0.0.1:{ap}', '--log-level', 'critical']
-    if join: args += ['--join', f'127.0.0.1:{join}']
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, SWIFT_BACKTRACE='enable=no'))
-    for _ in range(100):
-        try:
-            socket.create_connection(('127.0.0.1', ap), timeout=0.2).close(); break
-        except OSError: time.sleep(0.1)
-    return p, gp, ap
-
-def metric(ap, name, labels=''):
-    c = http.client.HTTPConnection('127.0.0.1', ap, timeout=10)
-    c.request('GET', '/metrics'); text = c.getresponse().read().decode(); c.close()
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith('#'): continue
-        key = line.split(' ')[0]
-        if key.split('{')[0] == name and labels in key:
-            total += float(line.rsplit(' ', 1)[1])
-    return total
-
-a, agp, aap = start('origin')
-b, bgp, bap = start('peer', join=agp)
+a, agp, aap = start_agent(BIN, 'origin')
+b, bgp, bap = start_agent(BIN, 'peer', join=agp)
 time.sleep(3)
 noise = random.Random(20).randbytes(SIZE)
 lock = threading.Lock()

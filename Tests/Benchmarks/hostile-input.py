@@ -10,28 +10,9 @@ quotes its figures.
 usage: python3 Tests/Benchmarks/hostile-input.py .build/debug/gossip-node
 """
 import json, os, socket, struct, subprocess, sys, threading, time
+from agents import rss_mb, start as start_agent
 
 BIN = sys.argv[1]
-
-def free_port():
-    s = socket.socket(); s.bind(('127.0.0.1', 0)); p = s.getsockname()[1]; s.close(); return p
-
-def rss_mb(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS'): return int(line.split()[1]) // 1024
-    return 0
-
-def start(name, join=None):
-    gp, ap = free_port(), free_port()
-    args = [BIN, 'agent', '--name', name, '--bind', f'127.0.0.1:{gp}', '--admin', f'127.0.0.1:{ap}', '--log-level', 'critical']
-    if join: args += ['--join', f'127.0.0.1:{join}']
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, SWIFT_BACKTRACE='enable=no'))
-    for _ in range(100):
-        try:
-            socket.create_connection(('127.0.0.1', ap), timeout=0.2).close(); break
-        except OSError: time.sleep(0.1)
-    return p, gp, ap
 
 def live(ap, timeout=5.0):
     t0 = time.time()
@@ -150,8 +131,8 @@ def stream_count(gp, ap):
     summary('streams: /health/live meanwhile', probe(ap, 1, 0.2))
     for s in held: s.close()
 
-a, agp, aap = start('target')
-b, bgp, bap = start('peer', join=agp)
+a, agp, aap = start_agent(BIN, 'target')
+b, bgp, bap = start_agent(BIN, 'peer', join=agp)
 time.sleep(2)
 try:
     print(f'RSS at rest {rss_mb(a.pid)} MB', flush=True)

@@ -8,6 +8,7 @@ broadcast, so the accept rate measured is the system's own.
 import http.client
 import json
 import os
+import sys
 import subprocess
 import threading
 import time
@@ -84,8 +85,8 @@ class Cluster:
         return all(p is not None and p.poll() is None for p in self.processes)
 
     def _start_all(self, timeout: float) -> bool:
-        """Starts agent 0, then the others joining it; an agent that exits at once (its port taken by another
-        process since it was chosen) is started again on fresh ports, at most twice."""
+        """Starts agent 0, then the others joining it; an agent that exits at once is started again, at most
+        twice. Every agent binds port 0; the ports are read back from the running process."""
         self.launches = [0] * self.k
         for index in range(self.k):
             self.bind_ports.append(0)
@@ -98,7 +99,13 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while self.launches[index] < 3:
             self.launches[index] += 1
-            self._launch(index)
+            try:
+                self._launch(index)
+            except RuntimeError as error:
+                print(f"{self.system}-{index}: {error}", file=sys.stderr)
+                if self.processes[index] is not None:
+                    processes.stop(self.processes[index])
+                continue
             while time.monotonic() < deadline:
                 if self.processes[index].poll() is not None:
                     break
@@ -152,14 +159,13 @@ class OursCluster(Cluster):
         return self.wait_members(timeout)
 
     def _launch(self, index: int):
-        bind, admin = processes.free_port(udp_too=True), processes.free_port()
-        self.bind_ports[index], self.admin_ports[index] = bind, admin
-        arguments = ["agent", "--name", f"ours-{index}", "--bind", f"127.0.0.1:{bind}",
-                     "--admin", f"127.0.0.1:{admin}", "--profile", "lan", "--print-messages",
+        arguments = ["agent", "--name", f"ours-{index}", "--bind", "127.0.0.1:0",
+                     "--admin", "127.0.0.1:0", "--profile", "lan", "--print-messages",
                      "--log-level", "warning"]
         if index > 0:
             arguments += ["--join", f"127.0.0.1:{self.bind_ports[0]}"]
         process = self._spawn(index, arguments, subprocess.PIPE)
+        self.bind_ports[index], self.admin_ports[index] = processes.bound_ports(process, other_tcp=1)
         thread = threading.Thread(target=self._read_deliveries, args=(index, process), daemon=True)
         thread.start()
         self.threads.append(thread)
@@ -233,14 +239,14 @@ class SerfCluster(Cluster):
         return self.wait_members(timeout)
 
     def _launch(self, index: int):
-        bind, rpc = processes.free_port(udp_too=True), processes.free_port()
-        self.bind_ports[index], self.rpc_ports[index] = bind, rpc
-        # Go's flag parsing: every flag before any positional argument.
-        arguments = ["agent", f"-node=serf-{index}", f"-bind=127.0.0.1:{bind}", f"-rpc-addr=127.0.0.1:{rpc}",
+        # Go's flag parsing: every flag before any positional argument. memberlist advertises the port it
+        # bound for port 0.
+        arguments = ["agent", f"-node=serf-{index}", "-bind=127.0.0.1:0", "-rpc-addr=127.0.0.1:0",
                      "-profile=lan", "-log-level=warn"]
         if index > 0:
             arguments.append(f"-join=127.0.0.1:{self.bind_ports[0]}")
-        self._spawn(index, arguments, subprocess.DEVNULL)
+        process = self._spawn(index, arguments, subprocess.DEVNULL)
+        self.bind_ports[index], self.rpc_ports[index] = processes.bound_ports(process, other_tcp=1)
 
     def _ready(self, index: int) -> bool:
         try:

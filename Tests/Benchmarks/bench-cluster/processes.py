@@ -1,42 +1,60 @@
-"""Free loopback ports, CPU time of a process, and stopping the processes the harness started."""
+"""The ports a process bound, CPU time of a process, and stopping the processes the harness started."""
 import os
 import signal
-import socket
 import subprocess
+import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-_handed_out = set()
+def listening_ports(pid: int):
+    """(TCP ports in LISTEN, bound unconnected UDP ports) of one process, read from /proc: how the harness
+    learns the ports an agent bound as port 0."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    except OSError:
+        return set(), set()
 
-
-def free_port(udp_too: bool = False) -> int:
-    """A port the OS says is free on 127.0.0.1 (TCP, and UDP as well when asked: memberlist binds both).
-
-    Never the same port twice in one run: an agent may not have bound the last one yet. Another process can
-    still take a port between this check and the agent's bind; the clusters restart such an agent.
-    """
-    for _ in range(50):
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.bind(("127.0.0.1", 0))
-        port = tcp.getsockname()[1]
-        if port in _handed_out:
-            tcp.close()
-            continue
+    def ports(table, keep):
+        found = set()
         try:
-            if udp_too:
-                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                finally:
-                    udp.close()
-            _handed_out.add(port)
-            return port
-        finally:
-            tcp.close()
-    raise RuntimeError("no free loopback port found in 50 tries")
+            with open(f"/proc/{pid}/net/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            return found
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[9] in inodes and keep(fields[3], fields[2]):
+                found.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return found
+
+    tcp = ports("tcp", lambda state, _: state == "0A") | ports("tcp6", lambda state, _: state == "0A")
+    udp = ports("udp", lambda _, remote: remote.endswith(":0000")) | ports("udp6", lambda _, remote: remote.endswith(":0000"))
+    return tcp, udp
+
+
+def bound_ports(process: subprocess.Popen, other_tcp: int, timeout: float = 30.0):
+    """Waits (bounded) until `process`, started on port 0, listens on one port with both TCP and UDP (the
+    memberlist port) and on `other_tcp` more TCP ports (admin or RPC); returns (memberlist port, the other
+    TCP port or None). Raises naming what it waited for when the process exits or the time is up."""
+    deadline = time.monotonic() + timeout
+    tcp, udp = set(), set()
+    while time.monotonic() < deadline and process.poll() is None:
+        tcp, udp = listening_ports(process.pid)
+        both = tcp & udp
+        if len(both) == 1 and len(tcp - udp) == other_tcp:
+            others = sorted(tcp - udp)
+            return next(iter(both)), (others[0] if others else None)
+        time.sleep(0.05)
+    raise RuntimeError(f"pid {process.pid} did not come to listen on one TCP+UDP port and {other_tcp} other "
+                       f"TCP port(s) within {timeout} s (exit {process.poll()}; holds tcp {sorted(tcp)}, udp {sorted(udp)})")
 
 
 def cpu_seconds(pid: int) -> float:
