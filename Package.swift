@@ -89,13 +89,14 @@ let package = Package(
 
         // Real processes for the interop and process tests: ports, logs kept on failure, serf agents.
         .target(name: "GossipTestSupport", dependencies: ["GossipRuntime", "ProtocolSupport"], path: "Tests/GossipTestSupport"),
+        .target(name: "MetricsTestSupport", dependencies: [metrics], path: "Tests/MetricsTestSupport"),
 
         // One test target per layer, plus interop, process and simulation tests.
         .testTarget(name: "ProtocolSupportTests", dependencies: ["ProtocolSupport"]),
         .testTarget(name: "MemberlistWireTests", dependencies: ["MemberlistWire"]),
-        .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics]),
-        .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics]),
-        .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership", "MemberlistWire", "ProtocolSupport", metrics, "MetricsTestSupport", "GossipSimulator"]),
+        .testTarget(name: "PlumtreeTests", dependencies: ["Plumtree", "ProtocolSupport", metrics, "MetricsTestSupport", "GossipSimulator"]),
+        .testTarget(name: "GossipNodeCoreTests", dependencies: ["GossipNodeCore", "Membership", "Plumtree", "ProtocolSupport", metrics, "MetricsTestSupport"]),
         .testTarget(name: "GossipObservabilityTests", dependencies: ["GossipObservability", "GossipNodeCore", "GossipRuntime", metrics, prometheus, "GossipNode", "GossipTestSupport"]),
         .testTarget(name: "GossipRuntimeTests", dependencies: ["GossipRuntime", "ProtocolSupport", "CLibUV", "GossipTestSupport"]),
         .testTarget(name: "GossipNodeTests", dependencies: ["GossipNode", "GossipRuntime", "GossipObservability", "MemberlistWire", "GossipTestSupport", serviceLifecycle, logging]),

@@ -4,6 +4,7 @@ import Membership
 import Plumtree
 import ProtocolSupport
 import Testing
+import MetricsTestSupport
 
 /// A broadcast that the node cannot send because of its own limits is refused at the call, and a send that
 /// fails after acceptance is counted: nothing accepted is lost without a trace.

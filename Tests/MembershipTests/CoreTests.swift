@@ -2,6 +2,7 @@ import Membership
 import MemberlistWire
 import ProtocolSupport
 import Testing
+import MetricsTestSupport
 
 /// Single-core behaviour that memberlist peers rely on.
 @Suite struct CoreTests {

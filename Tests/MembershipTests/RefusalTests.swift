@@ -2,6 +2,7 @@ import Membership
 import MemberlistWire
 import ProtocolSupport
 import Testing
+import MetricsTestSupport
 
 /// Bad input: refused with a reason, counted, and no state change.
 @Suite struct RefusalTests {

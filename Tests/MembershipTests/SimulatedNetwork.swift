@@ -1,6 +1,8 @@
 import Membership
 import MemberlistWire
 import ProtocolSupport
+import MetricsTestSupport
+import struct GossipSimulator.EventQueue
 
 /// A tiny virtual-time world for membership cores: N nodes, a network with latency and loss, crashes and
 /// restarts. Everything random (latency, loss) draws from one seed, and events at the same instant run in
@@ -22,14 +24,6 @@ struct SimulatedNetwork {
         case streamResult(to: Int, id: StreamID, result: StreamResult, generation: Int)
     }
 
-    struct Scheduled: Comparable {
-        var at: Instant
-        var order: UInt64
-        var delivery: Delivery
-        static func < (a: Scheduled, b: Scheduled) -> Bool { (a.at, a.order) < (b.at, b.order) }
-        static func == (a: Scheduled, b: Scheduled) -> Bool { a.at == b.at && a.order == b.order }
-    }
-
     var nodes: [Node] = []
     /// Restarts bump a node's generation so that answers meant for its previous life are dropped.
     var generations: [Int] = []
@@ -39,8 +33,8 @@ struct SimulatedNetwork {
     var minLatency: Duration = .milliseconds(1)
     var maxLatency: Duration = .milliseconds(5)
     var config: MembershipConfig
-    private var queue = MinHeap<Scheduled>()
-    private var nextOrder: UInt64 = 0
+    /// The simulator's own event heap: events due at the same instant run in the order they were scheduled.
+    private var queue = EventQueue<Delivery>()
     private var byAddress: [SocketAddress: Int] = [:]
     /// Each node's next deadline, refreshed after every call into it (max when the node is down), so the
     /// loop does not touch every core on every step.
@@ -148,12 +142,12 @@ struct SimulatedNetwork {
                 timerAt = deadlines[index]
                 timerNode = index
             }
-            let eventAt = queue.peek?.at ?? Instant(nanoseconds: .max)
+            let eventAt = Instant(nanoseconds: queue.nextTime ?? .max)
             let nextAt = min(timerAt, eventAt)
             if nextAt > end { break }
             now = max(now, nextAt)
             if eventAt <= timerAt, let event = queue.pop() {
-                deliver(event.delivery)
+                deliver(event.payload)
             } else if timerNode >= 0 {
                 var out: [MembershipOutput] = []
                 nodes[timerNode].core.handleTimeout(now: now, into: &out)
@@ -171,8 +165,7 @@ struct SimulatedNetwork {
     }
 
     private mutating func schedule(_ delivery: Delivery, after delay: Duration) {
-        nextOrder += 1
-        queue.push(Scheduled(at: now + delay, order: nextOrder, delivery: delivery))
+        queue.push(at: now + delay, delivery)
     }
 
     private mutating func deliver(_ delivery: Delivery) {
@@ -279,40 +272,5 @@ struct SimulatedNetwork {
             return core.counts.alive == live.count
                 && live.allSatisfy { core.member(named: Self.name($0))?.state == .alive }
         }
-    }
-}
-
-/// A binary min-heap.
-struct MinHeap<Element: Comparable> {
-    private var items: [Element] = []
-    var peek: Element? { items.first }
-    var count: Int { items.count }
-
-    mutating func push(_ element: Element) {
-        items.append(element)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child] < items[parent] else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < items.count, items[left] < items[smallest] { smallest = left }
-            if right < items.count, items[right] < items[smallest] { smallest = right }
-            if smallest == parent { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
     }
 }

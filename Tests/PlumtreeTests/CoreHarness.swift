@@ -1,12 +1,13 @@
 import Plumtree
 import ProtocolSupport
+import MetricsTestSupport
 
 /// One core driven by hand: what it sends to whom, decoded, and what it delivers.
 struct CoreHarness {
     var core: PlumtreeCore
     var now = Instant(nanoseconds: 5_000_000_000)
     var output: [PlumtreeOutput] = []
-    let metrics = CapturingMetrics()
+    let metrics = RecordingMetrics()
 
     init(config: PlumtreeConfig = PlumtreeConfig(), peers: [String] = [], name: String = "me") {
         core = PlumtreeCore(config: config, localID: name, seed: 1, metrics: metrics, now: now)

@@ -1,6 +1,8 @@
 import CoreMetrics
 import Plumtree
 import ProtocolSupport
+import MetricsTestSupport
+import struct GossipSimulator.EventQueue
 
 /// A deterministic in-memory network in virtual time that drives real `PlumtreeCore`s.
 ///
@@ -49,7 +51,7 @@ final class SimulatedCluster {
     private(set) var sentByType: [UInt8: Int] = [:]
     /// A running hash of every output, to compare two runs.
     private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
-    let metrics: [CapturingMetrics]
+    let metrics: [RecordingMetrics]
     var log: [String]?
     /// Whether every output is folded into `traceHash` (costly; for the determinism test).
     var tracing = false
@@ -74,10 +76,10 @@ final class SimulatedCluster {
         self.config = config
         linkSalt = random.next()
         self.lossRate = lossRate
-        var metrics: [CapturingMetrics] = []
+        var metrics: [RecordingMetrics] = []
         for index in 0..<size {
             let name = "node-\(index)"
-            let factory = CapturingMetrics()
+            let factory = RecordingMetrics()
             metrics.append(factory)
             let core = PlumtreeCore(config: config, localID: name, seed: random.next(), metrics: factory, now: now)
             nodes.append(Node(name: name, core: core))
@@ -134,15 +136,15 @@ final class SimulatedCluster {
     /// Runs every event and timer up to `deadline`.
     func run(until deadline: Instant) {
         while true {
-            let nextEvent = events.peekTime
-            let nextTimer = timers.peekTime
+            let nextEvent = events.nextTime.map(Instant.init(nanoseconds:))
+            let nextTimer = timers.nextTime.map(Instant.init(nanoseconds:))
             guard let next = [nextEvent, nextTimer].compactMap({ $0 }).min(), next <= deadline else { break }
             now = next
             if let time = nextEvent, time == next, let event = events.pop() {
-                process(event.item)
+                process(event.payload)
             } else if let timer = timers.pop() {
-                let index = timer.item
-                guard nodes[index].alive, nodes[index].scheduled == timer.time else { continue }
+                let index = timer.payload
+                guard nodes[index].alive, nodes[index].scheduled == Instant(nanoseconds: timer.time) else { continue }
                 nodes[index].scheduled = nil
                 call(index) { core, out in core.handleTimeout(now: now, into: &out) }
             }
@@ -156,7 +158,7 @@ final class SimulatedCluster {
     func crash(_ crashed: [Int], detection: Duration) {
         for index in crashed { nodes[index].alive = false }
         for observer in nodes.indices where nodes[observer].alive {
-            for index in crashed { events.push(now + detection, .memberDown(at: observer, member: index)) }
+            for index in crashed { events.push(at: now + detection, .memberDown(at: observer, member: index)) }
         }
     }
 
@@ -169,8 +171,8 @@ final class SimulatedCluster {
         nodes[index].scheduled = nil
         startedAt[index] = now
         for other in nodes.indices where other != index && nodes[other].alive {
-            events.push(now, .memberUp(at: index, member: other))
-            events.push(now + detection, .memberUp(at: other, member: index))
+            events.push(at: now, .memberUp(at: index, member: other))
+            events.push(at: now + detection, .memberUp(at: other, member: index))
         }
     }
 
@@ -179,7 +181,7 @@ final class SimulatedCluster {
         side = sides
         for observer in nodes.indices where nodes[observer].alive {
             for other in nodes.indices where other != observer && sides[other] != sides[observer] {
-                events.push(now + detection, .memberDown(at: observer, member: other))
+                events.push(at: now + detection, .memberDown(at: observer, member: other))
             }
         }
     }
@@ -190,7 +192,7 @@ final class SimulatedCluster {
         side = nil
         for observer in nodes.indices where nodes[observer].alive {
             for other in nodes.indices where other != observer && sides[other] != sides[observer] {
-                events.push(now + detection, .memberUp(at: observer, member: other))
+                events.push(at: now + detection, .memberUp(at: observer, member: other))
             }
         }
     }
@@ -264,7 +266,7 @@ final class SimulatedCluster {
             let at = max(deadline, now)
             if at != nodes[index].scheduled {
                 nodes[index].scheduled = at
-                timers.push(at, index)
+                timers.push(at: at, index)
             }
         }
     }
@@ -293,7 +295,7 @@ final class SimulatedCluster {
             if let side, side[index] != side[target] { return }
             if unreachable.contains(index) || unreachable.contains(target) { return }
             let jitter = Duration.microseconds(Int64(random.next() % 500))
-            events.push(now + latency(index, target) + jitter, .packet(from: index, to: target, bytes: bytes))
+            events.push(at: now + latency(index, target) + jitter, .packet(from: index, to: target, bytes: bytes))
         }
     }
 
@@ -336,49 +338,5 @@ final class SimulatedCluster {
         for i in 0..<8 { high = high << 8 | UInt64(bytes[offset + i]) }
         for i in 8..<16 { low = low << 8 | UInt64(bytes[offset + i]) }
         return MessageID(high: high, low: low)
-    }
-}
-
-/// A min-heap of timed items; ties keep insertion order, so runs are deterministic.
-struct EventQueue<Item> {
-    private var heap: [(time: Instant, sequence: UInt64, item: Item)] = []
-    private var sequence: UInt64 = 0
-
-    var peekTime: Instant? { heap.first?.time }
-
-    mutating func push(_ time: Instant, _ item: Item) {
-        sequence += 1
-        heap.append((time, sequence, item))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.less(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> (time: Instant, item: Item)? {
-        guard !heap.isEmpty else { return nil }
-        let first = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < heap.count, Self.less(heap[left], heap[smallest]) { smallest = left }
-                if right < heap.count, Self.less(heap[right], heap[smallest]) { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return (first.time, first.item)
-    }
-
-    private static func less(_ a: (time: Instant, sequence: UInt64, item: Item), _ b: (time: Instant, sequence: UInt64, item: Item)) -> Bool {
-        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
     }
 }

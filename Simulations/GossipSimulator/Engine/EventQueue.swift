@@ -9,11 +9,14 @@ import ProtocolSupport
 /// The heap itself holds plain keys (time, sequence, where the payload waits); payloads stay put in a
 /// side table until popped. Sifting then moves 24-byte values with no reference counting, where moving
 /// payloads (which carry byte buffers) cost a retain and a release per step on every push and pop.
-struct EventQueue<Payload> {
-    struct Entry {
-        var time: UInt64
-        var sequence: UInt64
-        var payload: Payload
+///
+/// The one event heap of the project's simulations: the simulator's engine runs on it, and so do the core
+/// tests' own small networks (`SimulatedCluster`, `SimulatedNetwork`).
+package struct EventQueue<Payload> {
+    package struct Entry {
+        package var time: UInt64
+        package var sequence: UInt64
+        package var payload: Payload
     }
 
     private struct Key {
@@ -34,12 +37,14 @@ struct EventQueue<Payload> {
     private var freeSlots: [Int] = []
     private var nextSequence: UInt64 = 0
 
-    var count: Int { heap.count }
-    var isEmpty: Bool { heap.isEmpty }
-    /// The time of the earliest event, if any.
-    var nextTime: UInt64? { heap.first?.time }
+    package init() {}
 
-    mutating func push(at time: Instant, _ payload: Payload) {
+    package var count: Int { heap.count }
+    package var isEmpty: Bool { heap.isEmpty }
+    /// The time of the earliest event, if any.
+    package var nextTime: UInt64? { heap.first?.time }
+
+    package mutating func push(at time: Instant, _ payload: Payload) {
         let slot: Int
         if let free = freeSlots.popLast() {
             payloads[free] = payload
@@ -53,7 +58,7 @@ struct EventQueue<Payload> {
         siftUp(heap.count - 1)
     }
 
-    mutating func pop() -> Entry? {
+    package mutating func pop() -> Entry? {
         guard let top = heap.first else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
