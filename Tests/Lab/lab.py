@@ -1,236 +1,183 @@
 #!/usr/bin/env python3
 """The lab: real processes, each in a network namespace of its own, faults injected by the kernel.
 
-Every node gets a namespace with one veth to a bridge in a hub namespace of the run's own; addresses live on
-those veths only, so nothing the run does touches the host's network. Partitions are iptables rules inside
-each node's namespace. Everything is named after the run (its PID) and removed at the end, on failure too.
-Processes are started by path and stopped by their own PIDs; their logs are kept when a run fails.
+    python3 Tests/Lab/lab.py heal --binary .build/debug/gossip-node          # one scenario
+    python3 Tests/Lab/lab.py all --system both                               # the catalogue, serf beside us
+    python3 Tests/Lab/lab.py subset                                          # what make test runs (< 3 min)
 
-    python3 Tests/Lab/lab.py heal --system gossip-node --binary .build/debug/gossip-node
-    python3 Tests/Lab/lab.py heal --system serf
+Scenarios (tests/Lab/scenarios.py), six nodes on the lan profile each:
+  heal      split 3/3 past failure detection and reaping (--split-seconds, 90), then healed: every node must
+            see all six alive again within --heal-limit seconds (17: what serf took here)
+  heal-one  one node against the rest, the same way
+  heal-three  three groups of two, the same way
+  one-way   one node deaf to the rest for 60 s while they still hear it, then lifted: healed within the limit
+  loss      20% loss on every node for 60 s, broadcasts throughout: no member declared dead
+  crash-30  the simulator's crash-30: kill -9 the nodes its plan picks; detected, and the rest go on
+            delivering. For gossip-node a real Prometheus scrapes the lab and the simulator's alert plan is held
+            against what fired, through --alerts-until plan seconds (the whole 720 s plan; 300 in the subset)
+  pause     SIGSTOP one node for 20 s, then SIGCONT: whole again, never dead in its own eyes, no other death
+  restart   kill -9 one node and start it again under its name: alive everywhere at a new incarnation
+  leave     a graceful leave, seen as left everywhere; the process exits
+  subset    heal (60 s split), loss (30 s), pause and crash-30 with alerts through 300 s, side by side
+            (each lab is its own set of namespaces), for make test
 
-Scenario `heal`: six nodes (lan profile), split 3/3 for longer than failure detection plus reaping, then
-healed. It measures when each side saw the other gone and how long after the heal every node saw all six
-alive again, and fails if that takes longer than --heal-limit seconds. Needs root (ip netns, iptables).
+gossip-node runs also check delivery (every broadcast from a live node delivered everywhere exactly once)
+and every scenario checks membership convergence. With --system both, each scenario runs for gossip-node
+and then for serf (membership figures only), one table compares them, and every split must heal faster
+for gossip-node than for serf. Everything the run creates is
+named after it and removed at the end, on failure too; logs are kept when a scenario fails. Needs root.
 Standard library only.
 """
 import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
+import threading
 
-SUBNET = "10.231.0"
-PORT = 7946
-ADMIN_PORT = 7980
-RPC_PORT = 7373
+import scenarios
+from netlab import Lab
+from systems import GossipNodes, SerfAgents
+
+SUBSET = [("heal", {"split_seconds": 60}), ("loss", {"seconds": 30}), ("pause", {}), ("crash-30", {"alerts_until": 300})]
+SPLITS = ("heal", "heal-one", "heal-three", "one-way")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRINTING = threading.Lock()
 
 
-def sh(*args, check=True):
-    result = subprocess.run(args, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+def say(text):
+    """One whole line at a time: scenarios running side by side would otherwise interleave their output."""
+    with PRINTING:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def run_one(name, system_name, binary, nodes, options, tools):
+    logs = tempfile.mkdtemp(prefix=f"lab-{name}-{system_name}-")
+    say(f"lab {name}: {nodes} {system_name} nodes, logs in {logs}")
+    lab = Lab(nodes, logs)
+    system = GossipNodes(lab, binary) if system_name == "gossip-node" else SerfAgents(lab, binary)
+    run = scenarios.Run(system, nodes, tools)
+    try:
+        scenarios.CATALOGUE[name](run, **options)
+    except scenarios.ScenarioFailed as failure:
+        run.failures.append(str(failure))
+    except Exception as error:  # a broken harness step fails this scenario, with its logs kept, not the others
+        run.failures.append(f"the lab itself failed: {type(error).__name__}: {error}")
+    finally:
+        lab.close()
+    result = run.result(name)
+    figures = {k: v for k, v in result.items() if k not in ("scenario", "system", "nodes", "passed", "failures")}
+    say(f"lab {name} ({system_name}): {'PASS' if result['passed'] else 'FAIL'} {figures}"
+        + "".join(f"\n  - {f}" for f in result["failures"]))
+    if result["passed"]:
+        shutil.rmtree(logs, ignore_errors=True)
+    else:
+        result["logs"] = logs
+        say(f"lab {name} ({system_name}): logs kept in {logs}")
     return result
 
 
-class Lab:
-    """N namespaces on one bridge, under names of this run's own."""
-
-    def __init__(self, count, logs):
-        self.tag = f"gl{os.getpid() % 100000}"
-        self.hub = f"{self.tag}hub"
-        self.count = count
-        self.logs = logs
-        self.namespaces = []
-        self.processes = {}
-        sh("ip", "netns", "add", self.hub)
-        sh("ip", "-n", self.hub, "link", "add", "br0", "type", "bridge")
-        sh("ip", "-n", self.hub, "link", "set", "br0", "up")
-        for i in range(1, count + 1):
-            ns = f"{self.tag}n{i}"
-            sh("ip", "netns", "add", ns)
-            self.namespaces.append(ns)
-            inner, outer = f"{self.tag}v{i}", f"{self.tag}h{i}"
-            sh("ip", "link", "add", inner, "type", "veth", "peer", "name", outer)
-            sh("ip", "link", "set", inner, "netns", ns)
-            sh("ip", "link", "set", outer, "netns", self.hub)
-            sh("ip", "-n", self.hub, "link", "set", outer, "master", "br0")
-            sh("ip", "-n", self.hub, "link", "set", outer, "up")
-            sh("ip", "-n", ns, "addr", "add", f"{self.address(i)}/24", "dev", inner)
-            sh("ip", "-n", ns, "link", "set", inner, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-
-    @staticmethod
-    def address(i):
-        return f"{SUBNET}.{i}"
-
-    def namespace(self, i):
-        return self.namespaces[i - 1]
-
-    def start(self, i, argv):
-        log = open(os.path.join(self.logs, f"node{i}.log"), "w")
-        process = subprocess.Popen(["ip", "netns", "exec", self.namespace(i)] + argv, stdout=log, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, SWIFT_BACKTRACE="enable=no"))
-        self.processes[i] = process
-
-    def run_in(self, i, argv, timeout=5):
-        return subprocess.run(["ip", "netns", "exec", self.namespace(i)] + argv, capture_output=True, text=True,
-                              timeout=timeout)
-
-    def partition(self, groups):
-        """No group hears another: each node drops what comes from outside its group."""
-        for group in groups:
-            for i in group:
-                for other in range(1, self.count + 1):
-                    if other not in group:
-                        sh("ip", "netns", "exec", self.namespace(i), "iptables", "-A", "INPUT", "-s", self.address(other), "-j", "DROP")
-
-    def heal(self):
-        for ns in self.namespaces:
-            sh("ip", "netns", "exec", ns, "iptables", "-F", "INPUT")
-
-    def close(self):
-        for i, process in self.processes.items():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.time() + 10
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for ns in self.namespaces + [self.hub]:
-            sh("ip", "netns", "del", ns, check=False)
-
-
-class GossipNodes:
-    name = "gossip-node"
-
-    def __init__(self, lab, binary):
-        self.lab, self.binary = lab, binary
-
-    def start(self, i):
-        argv = [self.binary, "agent", "--name", f"n{i}", "--bind", f"{Lab.address(i)}:{PORT}",
-                "--admin", f"127.0.0.1:{ADMIN_PORT}", "--profile", "lan", "--log-level", "info"]
-        if i > 1:
-            argv += ["--join", f"{Lab.address(1)}:{PORT}"]
-        self.lab.start(i, argv)
-
-    def alive(self, i):
-        """Names node i sees alive, or None when it does not answer."""
-        try:
-            result = self.lab.run_in(i, ["curl", "-s", "--max-time", "2", f"http://127.0.0.1:{ADMIN_PORT}/v1/members"])
-            members = json.loads(result.stdout)["members"]
-        except (subprocess.TimeoutExpired, ValueError, KeyError):
-            return None
-        return sorted(m["name"] for m in members if m["state"] in ("alive", "suspect"))
-
-
-class SerfAgents:
-    name = "serf"
-
-    def __init__(self, lab, binary):
-        self.lab, self.binary = lab, binary
-
-    def start(self, i):
-        argv = [self.binary, "agent", f"-node=n{i}", f"-bind={Lab.address(i)}:{PORT}", f"-rpc-addr=127.0.0.1:{RPC_PORT}",
-                "-profile=lan"]
-        if i > 1:
-            argv.append(f"-join={Lab.address(1)}:{PORT}")
-        self.lab.start(i, argv)
-
-    def alive(self, i):
-        try:
-            result = self.lab.run_in(i, [self.binary, "members", f"-rpc-addr=127.0.0.1:{RPC_PORT}", "-format=json"])
-            members = json.loads(result.stdout)["members"]
-        except (subprocess.TimeoutExpired, ValueError, KeyError):
-            return None
-        return sorted(m["name"] for m in members if m["status"] == "alive")
-
-
-def wait_until(what, condition, timeout, poll=0.5):
-    """Polls `condition` until true; returns the seconds it took, or None after `timeout` (says what it waited for)."""
-    started = time.time()
-    while time.time() - started < timeout:
-        if condition():
-            return time.time() - started
-        time.sleep(poll)
-    print(f"  gave up after {timeout} s waiting for {what}")
-    return None
-
-
-def heal_scenario(system, nodes, split_seconds, heal_limit):
-    everyone = [f"n{i}" for i in range(1, nodes + 1)]
-    left, right = list(range(1, nodes // 2 + 1)), list(range(nodes // 2 + 1, nodes + 1))
-    for i in range(1, nodes + 1):
-        system.start(i)
-        time.sleep(0.3)
-
-    def all_see(names):
-        return all(system.alive(i) == names for i in range(1, nodes + 1))
-
-    formed = wait_until("all nodes to see all alive", lambda: all_see(everyone), 60)
-    if formed is None:
-        return {"passed": False, "failure": "the cluster never formed"}
-    print(f"  formed in {formed:.1f} s")
-    system.lab.partition([left, right])
-    split_at = time.time()
-    names_left, names_right = [f"n{i}" for i in left], [f"n{i}" for i in right]
-    detected = wait_until("each side to see only itself",
-                          lambda: all(system.alive(i) == names_left for i in left) and all(system.alive(i) == names_right for i in right),
-                          split_seconds)
-    print(f"  each side saw the other gone after {detected if detected is None else round(detected, 1)} s")
-    time.sleep(max(0, split_seconds - (time.time() - split_at)))
-    system.lab.heal()
-    healed = wait_until("every node to see all alive after the heal", lambda: all_see(everyone), heal_limit + 30)
-    print(f"  healed {healed if healed is None else round(healed, 1)} s after the rules were flushed")
-    result = {"system": system.name, "nodes": nodes, "split_seconds": split_seconds,
-              "detected_seconds": detected, "healed_seconds": healed}
-    result["passed"] = detected is not None and healed is not None and healed <= heal_limit
-    if not result["passed"]:
-        result["failure"] = "the split was never detected" if detected is None else f"not healed within {heal_limit} s"
-    return result
+def table(results):
+    columns = ["formed_seconds", "detected_seconds", "healed_seconds", "whole_again_seconds", "alive_again_seconds",
+               "seen_left_seconds", "false_deaths", "deliveries_checked", "delivered_within_seconds", "alert_checks",
+               "alerts_fired"]
+    shown = [c for c in columns if any(c in r for r in results)]
+    lines = ["| scenario | system | " + " | ".join(c.replace("_seconds", " (s)").replace("_", " ") for c in shown) + " | result |",
+             "| --- | --- | " + " | ".join("---:" for _ in shown) + " | --- |"]
+    for r in results:
+        cells = ["" if r.get(c) is None else (", ".join(r[c]) or "none") if isinstance(r.get(c), list) else str(r.get(c))
+                 for c in shown]
+        lines.append(f"| {r['scenario']} | {r['system']} | " + " | ".join(cells) + f" | {'pass' if r['passed'] else 'FAIL'} |")
+    return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["heal"])
-    parser.add_argument("--system", choices=["gossip-node", "serf"], default="gossip-node")
-    parser.add_argument("--binary", help="the program to run (default: .build/debug/gossip-node, or serf from PATH)")
+    parser.add_argument("scenario", choices=list(scenarios.CATALOGUE) + ["all", "subset"])
+    parser.add_argument("--system", choices=["gossip-node", "serf", "both"], default="gossip-node")
+    parser.add_argument("--binary", default=".build/debug/gossip-node", help="the gossip-node program")
+    parser.add_argument("--serf", default=shutil.which("serf"), help="the serf program")
     parser.add_argument("--nodes", type=int, default=6)
-    parser.add_argument("--split-seconds", type=int, default=90)
-    parser.add_argument("--heal-limit", type=float, default=17, help="fail when healing takes longer (serf: 17 s measured)")
-    parser.add_argument("--json", help="write the result to this file")
+    parser.add_argument("--split-seconds", type=int, help="heal, heal-one: how long the split lasts (90)")
+    parser.add_argument("--heal-limit", type=float, help="heal, heal-one: fail when healing takes longer (17)")
+    parser.add_argument("--alerts-until", type=float, help="crash-30: check the alert plan through these plan seconds (720)")
+    parser.add_argument("--plumtree-sim", default=".build/debug/plumtree-sim", help="the simulator's CLI, for alert plans")
+    parser.add_argument("--parallel", type=int, help="how many scenarios run side by side, each in namespaces of its own "
+                        "(default 1; the subset runs all four at once)")
+    parser.add_argument("--json", help="write every result to this file")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("the lab needs root (ip netns, iptables)")
-    binary = args.binary or (".build/debug/gossip-node" if args.system == "gossip-node" else shutil.which("serf"))
-    if not binary or not os.path.exists(binary):
-        sys.exit(f"no {args.system} binary at {binary}: build it first")
-    binary = os.path.abspath(binary)
-    logs = tempfile.mkdtemp(prefix=f"lab-{args.system}-")
-    lab = Lab(args.nodes, logs)
-    result = {"passed": False, "failure": "interrupted"}
-    try:
-        system = GossipNodes(lab, binary) if args.system == "gossip-node" else SerfAgents(lab, binary)
-        print(f"lab {args.scenario}: {args.nodes} {args.system} nodes, split {args.split_seconds} s, logs in {logs}")
-        result = heal_scenario(system, args.nodes, args.split_seconds, args.heal_limit)
-    finally:
-        lab.close()
+    systems = ["gossip-node", "serf"] if args.system == "both" else [args.system]
+    binaries = {"gossip-node": os.path.abspath(args.binary), "serf": args.serf and os.path.abspath(args.serf)}
+    for name in systems:
+        if not binaries[name] or not os.path.exists(binaries[name]):
+            sys.exit(f"no {name} program at {binaries[name]}: build it or run make deps first")
+    tools = {"plumtree_sim": os.path.abspath(args.plumtree_sim), "monitoring": os.path.join(ROOT, "monitoring", "prometheus")}
+    if not os.path.exists(tools["plumtree_sim"]):
+        sys.exit(f"no plumtree-sim at {tools['plumtree_sim']}: swift build --product plumtree-sim")
+    if args.scenario == "all":
+        plan = [(name, {"alerts_until": 720} if name == "crash-30" else {}) for name in scenarios.CATALOGUE]
+    elif args.scenario == "subset":
+        plan = SUBSET
+    else:
+        plan = [(args.scenario, {"alerts_until": 720} if args.scenario == "crash-30" else {})]
+    runs = []
+    for name, options in plan:
+        options = dict(options)
+        if name in SPLITS:
+            if args.split_seconds: options["split_seconds"] = args.split_seconds
+            if args.heal_limit: options["heal_limit"] = args.heal_limit
+        if name == "crash-30" and args.alerts_until:
+            options["alerts_until"] = args.alerts_until
+        for system in systems:
+            chosen = dict(options)
+            # serf is the reference here, not held to our heal time: its figures go in the table.
+            if system == "serf" and name in SPLITS:
+                chosen["heal_limit"] = max(chosen.get("heal_limit", 17), 60)
+            runs.append((name, system, chosen))
+    results = [None] * len(runs)
+
+    def execute(k):
+        name, system, chosen = runs[k]
+        results[k] = run_one(name, system, binaries[system], args.nodes, chosen, tools)
+
+    width = args.parallel or (len(runs) if args.scenario == "subset" else 1)
+    slots = threading.Semaphore(max(1, width))
+
+    def in_slot(k):
+        with slots:
+            execute(k)
+
+    threads = [threading.Thread(target=in_slot, args=(k,)) for k in range(len(runs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    comparisons = []
+    for name in SPLITS:
+        ours = next((r for r in results if r["scenario"] == name and r["system"] == "gossip-node"), None)
+        theirs = next((r for r in results if r["scenario"] == name and r["system"] == "serf"), None)
+        if ours and theirs and ours.get("healed_seconds") is not None and theirs.get("healed_seconds") is not None:
+            faster = ours["healed_seconds"] < theirs["healed_seconds"]
+            comparisons.append(f"{name}: gossip-node healed in {ours['healed_seconds']} s, serf in {theirs['healed_seconds']} s")
+            if not faster:
+                ours["passed"] = False
+                ours["failures"].append(f"healed no faster than serf ({ours['healed_seconds']} s against {theirs['healed_seconds']} s)")
+    print()
+    print(table(results))
+    for line in comparisons:
+        print(line)
     if args.json:
         with open(args.json, "w") as out:
-            json.dump(result, out, indent=2)
-    if result["passed"]:
-        shutil.rmtree(logs, ignore_errors=True)
-        print("PASS")
-    else:
-        print(f"FAIL: {result['failure']} (logs kept in {logs})")
+            json.dump(results, out, indent=2)
+    failed = [f"{r['scenario']} ({r['system']})" for r in results if not r["passed"]]
+    if failed:
+        print(f"FAIL: {', '.join(failed)}")
         sys.exit(1)
+    print("PASS")
 
 
 if __name__ == "__main__":

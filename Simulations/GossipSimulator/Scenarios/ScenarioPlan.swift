@@ -1,0 +1,50 @@
+import Foundation
+
+/// A scenario's script without its run: the faults' times, the nodes it singled out, and its alert plan.
+///
+/// The lab (`Tests/Lab`) replays a scenario on real processes and checks a real Prometheus against this very
+/// plan, so the simulator and the lab hold the alert rules to one plan, not two.
+public struct ScenarioPlan: Sendable, Codable {
+    public struct Mark: Sendable, Codable {
+        public var seconds: Double
+        public var label: String
+    }
+
+    public struct Expectation: Sendable, Codable {
+        public var alert: String
+        /// Node names; nil in a tolerance means any instance.
+        public var instances: [String]?
+        public var fromSeconds: Double
+        public var untilSeconds: Double
+        public var strict: Bool
+    }
+
+    public var scenario: String
+    public var nodes: [String]
+    public var victims: [String]
+    public var durationSeconds: Double
+    /// The scripted faults, in virtual seconds from the start.
+    public var marks: [Mark]
+    public var checksFromSeconds: Double
+    public var checkEverySeconds: Double
+    public var expectations: [Expectation]
+
+    /// Scripts `scenario` on a cluster of `nodes` from `seed`, exactly as `ScenarioRunner.run` would, without running it.
+    public init(_ scenario: Scenario, nodes: Int? = nil, seed: UInt64 = 1) {
+        var options = ClusterOptions(nodes: nodes ?? scenario.defaultNodes, seed: seed, membership: .swim)
+        scenario.configure(&options)
+        let context = ScenarioContext(cluster: Cluster(options), seed: seed)
+        scenario.script(context)
+        self.scenario = scenario.name
+        self.nodes = context.nodes.map(\.name)
+        self.victims = context.victims.map(\.name)
+        self.durationSeconds = scenario.duration.seconds
+        self.marks = context.marks.map { Mark(seconds: $0.seconds, label: $0.label) }
+        self.checksFromSeconds = context.plan.from.seconds
+        self.checkEverySeconds = context.plan.checkEvery.seconds
+        self.expectations = context.plan.expectations.map {
+            Expectation(alert: $0.alert, instances: $0.instances.map { $0.sorted() }, fromSeconds: $0.from.seconds,
+                        untilSeconds: $0.until.seconds, strict: $0.strict)
+        }
+    }
+}
