@@ -19,6 +19,23 @@ struct ScenarioTests {
         #expect(result.passed, "\(result.failures.prefix(8)) replay: \(result.replayCommand)")
         let fired = Set(result.verdict?.fired.filter { $0.alert == "PlumtreeNodeIsolated" }.map(\.instance) ?? [])
         #expect(fired.count == 1)
+        // The lab replays a scenario from its plan alone, so the plan must pick the node the run isolated.
+        let plan = ScenarioPlan(try #require(Catalogue.named("isolated-node")), nodes: 8, seed: 1)
+        #expect(Set(plan.victims) == fired)
+        #expect(plan.expectations.contains { $0.alert == "PlumtreeNodeIsolated" && $0.instances == plan.victims && $0.strict })
+    }
+
+    @Test("a scenario's plan is its script: the same seed picks the same nodes, times and alert plan")
+    func planIsDeterministic() throws {
+        let scenario = try #require(Catalogue.named("crash-30"))
+        let plans = [ScenarioPlan(scenario, nodes: 10, seed: 7), ScenarioPlan(scenario, nodes: 10, seed: 7)]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(plans[0]) == encoder.encode(plans[1]))
+        #expect(plans[0].victims.count == 3)
+        #expect(plans[0].marks.map(\.seconds) == [180])
+        let seeds = (1...8).map { ScenarioPlan(scenario, nodes: 10, seed: $0).victims }
+        #expect(Set(seeds).count > 1, "the victims never depend on the seed")
     }
 
     @Test("the catalogue lists every scenario the brief names, each with a plan")
