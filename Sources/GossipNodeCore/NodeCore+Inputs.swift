@@ -56,12 +56,10 @@ extension NodeCore {
         checkDeadlineProgress(now: now)
     }
 
-    /// External membership only: the caller reports `name` reachable at `address`, or not.
-    package mutating func externalMember(_ name: String, address: SocketAddress, up: Bool, now: Instant,
-                                         into out: inout [NodeOutput]) {
+    /// External membership only: the caller reports `name` up (reachable where `addressOf` says) or down.
+    package mutating func externalMember(_ name: String, up: Bool, now: Instant, into out: inout [NodeOutput]) {
         guard membership == nil, name != config.name else { return }
         if up {
-            externalAddresses[name] = address
             plumtree.memberUp(name, advertisesPlumtree: true, now: now, into: &plumtreeOut)
         } else {
             plumtree.memberDown(name, now: now, into: &plumtreeOut)

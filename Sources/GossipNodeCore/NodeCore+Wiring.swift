@@ -83,7 +83,7 @@ extension NodeCore {
             }
             return
         }
-        guard let address = externalAddresses[name] else {
+        guard case .external(let addressOf) = config.membershipSource, let address = addressOf(name) else {
             metrics.sendsFailedMemberGone.increment()
             return
         }

@@ -29,8 +29,6 @@ package struct NodeCore {
     let metrics: NodeCoreMetrics
     /// Joins the application asked for, by seed, so their outcome reaches it and nothing else does.
     var requestedJoins: [SocketAddress: Int] = [:]
-    /// Where each member lives, for external membership (Plumtree sends go straight to an address).
-    var externalAddresses: [String: SocketAddress] = [:]
     /// Stream ids of Plumtree's own streams under external membership; far above membership's ids.
     var nextExternalStream: UInt64 = 1 << 62
     /// One-way streams in flight, for the broadcast backlog limit.

@@ -3,32 +3,50 @@
 /// Shared by the membership core (which names addresses in the packets it asks to send), the runtime
 /// (which turns them into `sockaddr`s) and the simulator (which routes on them).
 public struct SocketAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// 4 bytes for IPv4, 16 for IPv6, in network order.
-    public let ip: [UInt8]
+    // The address bytes are held inline, not in an array: every member of every node carries one (the
+    // simulator holds a million at 1,000 nodes), and an array is a heap allocation and a reference count each.
+    /// Bytes 0-7 of an IPv6 address, big-endian; 0 for IPv4.
+    private let high: UInt64
+    /// Bytes 8-15 of an IPv6 address, or the 4 bytes of an IPv4 address, big-endian.
+    private let low: UInt64
+    public let isIPv6: Bool
     public let port: UInt16
 
     /// Fails when `ip` is neither 4 nor 16 bytes long.
     public init?(ip: [UInt8], port: UInt16) {
-        guard ip.count == 4 || ip.count == 16 else { return nil }
-        self.ip = ip
+        func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+        switch ip.count {
+        case 4: (high, low, isIPv6) = (0, bigEndian(ip[...]), false)
+        case 16: (high, low, isIPv6) = (bigEndian(ip[0..<8]), bigEndian(ip[8..<16]), true)
+        default: return nil
+        }
         self.port = port
     }
 
     public init(ipv4 a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, port: UInt16) {
-        self.ip = [a, b, c, d]
+        high = 0
+        low = UInt64(a) << 24 | UInt64(b) << 16 | UInt64(c) << 8 | UInt64(d)
+        isIPv6 = false
         self.port = port
     }
 
-    public var isIPv6: Bool { ip.count == 16 }
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
+    public var ip: [UInt8] {
+        func bytes(_ value: UInt64, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) } }
+        return isIPv6 ? bytes(high, 8) + bytes(low, 8) : bytes(low, 4)
+    }
+
+    /// The IPv4 address as one number (`10.0.0.1` is `0x0A000001`), without building ``ip``; nil for IPv6.
+    public var ipv4Value: UInt32? { isIPv6 ? nil : UInt32(truncatingIfNeeded: low) }
 
     public var isLoopback: Bool {
-        if ip.count == 4 { return ip[0] == 127 }
-        return ip.dropLast().allSatisfy { $0 == 0 } && ip[15] == 1
+        isIPv6 ? high == 0 && low == 1 : low >> 24 == 127
     }
 
     /// The host part as text: `127.0.0.1` or `::1` (IPv6 written in full groups, zeros compressed once).
     public var host: String {
-        if ip.count == 4 { return ip.map(String.init).joined(separator: ".") }
+        let ip = self.ip
+        if !isIPv6 { return ip.map(String.init).joined(separator: ".") }
         var groups: [UInt16] = []
         for i in stride(from: 0, to: 16, by: 2) { groups.append(UInt16(ip[i]) << 8 | UInt16(ip[i + 1])) }
         // Find the longest run of zero groups (length >= 2) to compress as "::".
@@ -50,8 +68,15 @@ public struct SocketAddress: Hashable, Sendable, Comparable, CustomStringConvert
     /// `127.0.0.1:7946` or `[::1]:7946`.
     public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// By address bytes, as byte arrays compare (an IPv4 address before an IPv6 one that it prefixes), then by port.
     public static func < (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
-        if lhs.ip != rhs.ip { return lhs.ip.lexicographicallyPrecedes(rhs.ip) }
+        if lhs.isIPv6 == rhs.isIPv6 {
+            if lhs.high != rhs.high { return lhs.high < rhs.high }
+            if lhs.low != rhs.low { return lhs.low < rhs.low }
+            return lhs.port < rhs.port
+        }
+        let (left, right) = (lhs.ip, rhs.ip)
+        if left != right { return left.lexicographicallyPrecedes(right) }
         return lhs.port < rhs.port
     }
 }
@@ -88,9 +113,10 @@ extension SocketAddress {
             portPart = text[text.index(after: colon)...]
         }
         guard let port = UInt16(portPart) else { throw .invalidPort(text) }
-        guard let ip = Self.parseHost(String(hostPart)) else { throw .invalidHost(text) }
-        self.ip = ip
-        self.port = port
+        guard let ip = Self.parseHost(String(hostPart)), let address = SocketAddress(ip: ip, port: port) else {
+            throw .invalidHost(text)
+        }
+        self = address
     }
 
     /// Parses an IPv4 or IPv6 literal (or `localhost`) into network-order bytes.

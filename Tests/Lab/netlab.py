@@ -78,12 +78,13 @@ class Lab:
     def log_path(self, i, launch=None):
         return os.path.join(self.logs, f"node{i}-{self.launches.get(i, 1) if launch is None else launch}.log")
 
-    def start(self, i, argv):
-        """Starts node i's program (a new launch after a kill); its output goes to a log of this launch."""
+    def start(self, i, argv, env=None):
+        """Starts node i's program (a new launch after a kill), with `env` added to the environment; its output
+        goes to a log of this launch."""
         self.launches[i] = self.launches.get(i, 0) + 1
         log = open(self.log_path(i), "w")
         process = subprocess.Popen(["ip", "netns", "exec", self.namespace(i)] + argv, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=dict(os.environ, SWIFT_BACKTRACE="enable=no"))
+                                   stdin=subprocess.DEVNULL, env=dict(os.environ, SWIFT_BACKTRACE="enable=no", **(env or {})))
         self.processes[i] = process
 
     def run_in(self, i, argv, timeout=5, stdin=None):

@@ -14,6 +14,10 @@ PORT = 7946
 ADMIN_PORT = 7980
 ADMIN_TOKEN = "lab-token"
 RPC_PORT = 7373
+# Messages stay cached for 5 minutes, longer than any split the lab makes: what was broadcast during a split
+# reaches the far side after the heal only while it is still cached (docs/PROTOCOL.md, anti-entropy), and the
+# default 60 s is shorter than the 90 s splits. The simulator's partition-heal keeps them 10 minutes likewise.
+GOSSIP_ENVIRONMENT = {"GOSSIP_PLUMTREE_MESSAGE_CACHE_TTL": "300s"}
 
 
 class GossipNodes:
@@ -28,7 +32,7 @@ class GossipNodes:
                 "--admin", f"{Lab.address(i)}:{ADMIN_PORT}", "--admin-token", ADMIN_TOKEN, "--profile", "lan", "--log-level", "info", "--print-messages"]
         if join and join != i:
             argv += ["--join", f"{Lab.address(join)}:{PORT}"]
-        self.lab.start(i, argv)
+        self.lab.start(i, argv, GOSSIP_ENVIRONMENT)
 
     def states(self, i):
         """{name: state} as node i sees the cluster (alive, suspect, dead, left), or None when it does not answer."""

@@ -75,4 +75,28 @@ import Testing
         let c = try SocketAddress(parsing: "127.0.0.2:1")
         #expect([c, b, a].sorted() == [a, b, c])
     }
+
+    @Test("the bytes held inline come back as they went in, and order as byte arrays do")
+    func bytesRoundTripAndOrderAsBytes() throws {
+        var random = SeededRandom(seed: 9)
+        var addresses: [SocketAddress] = []
+        for round in 0..<400 {
+            let count = round % 2 == 0 ? 4 : 16
+            // Few distinct byte values, so that many addresses share prefixes and ties reach the port.
+            let ip = (0..<count).map { _ in UInt8(random.next() % 3) * 127 }
+            let address = try #require(SocketAddress(ip: ip, port: UInt16(random.next() % 3)))
+            #expect(address.ip == ip)
+            #expect(address.isIPv6 == (count == 16))
+            #expect(try SocketAddress(parsing: address.description) == address)
+            addresses.append(address)
+        }
+        let byBytes = addresses.sorted { $0.ip == $1.ip ? $0.port < $1.port : $0.ip.lexicographicallyPrecedes($1.ip) }
+        #expect(addresses.sorted() == byBytes)
+        #expect(SocketAddress(ip: [10, 0, 1, 2], port: 1)?.ipv4Value == 0x0A00_0102)
+        #expect(try SocketAddress(parsing: "[::1]:1").ipv4Value == nil)
+        #expect(try SocketAddress(parsing: "[::1]:1").isLoopback)
+        #expect(try !SocketAddress(parsing: "[::2]:1").isLoopback)
+        #expect(try SocketAddress(parsing: "127.3.0.1:1").isLoopback)
+        #expect(SocketAddress(ip: [0, 0, 0, 0], port: 1) != SocketAddress(ip: [UInt8](repeating: 0, count: 16), port: 1))
+    }
 }

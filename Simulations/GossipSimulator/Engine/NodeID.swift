@@ -21,8 +21,8 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The node a simulated address belongs to, if any.
     public init?(address: SocketAddress) {
-        guard address.ip.count == 4, address.ip[0] == 10, address.port == 7946 else { return nil }
-        let n = Int(address.ip[1]) << 16 | Int(address.ip[2]) << 8 | Int(address.ip[3])
+        guard let ip = address.ipv4Value, ip >> 24 == 10, address.port == 7946 else { return nil }
+        let n = Int(ip & 0xff_ffff)
         guard n >= 1 else { return nil }
         self.index = n - 1
     }

@@ -37,7 +37,7 @@ public struct ClusterNode: SimulatedNode {
         clusterSize = context.clusterSize
         restarts = context.restarts
         random = SeededRandom(seed: context.seed ^ 0x5EED_0F_C1A5)
-        let source: MembershipSource = mode == .swim ? .swim(advertise: context.id.address) : .external
+        let source: MembershipSource = mode == .swim ? .swim(advertise: context.id.address) : .external(addressOf: { NodeID(name: $0)?.address })
         let nodeConfig = NodeCoreConfig(name: context.id.name, membershipSource: source, membership: membershipConfig,
                                         plumtree: config, reconnect: reconnect, checkInvariants: checkInvariants)
         do {
@@ -71,10 +71,10 @@ public struct ClusterNode: SimulatedNode {
                     let index = Int(random.next() % UInt64(clusterSize))
                     if index != id.index, chosen.insert(index).inserted { order.append(index) }
                 }
-                for index in order { core.externalMember(NodeID(index).name, address: NodeID(index).address, up: true, now: now, into: &outputs) }
+                for index in order { core.externalMember(NodeID(index).name, up: true, now: now, into: &outputs) }
             } else {
                 for index in 0..<clusterSize where index != id.index {
-                    core.externalMember(NodeID(index).name, address: NodeID(index).address, up: true, now: now, into: &outputs)
+                    core.externalMember(NodeID(index).name, up: true, now: now, into: &outputs)
                 }
             }
             flush(io: &io)
@@ -110,7 +110,7 @@ public struct ClusterNode: SimulatedNode {
 
     /// The oracle reports `member` up or down (oracle mode).
     public mutating func member(_ member: NodeID, up: Bool, now: Instant, io: inout NodeIO) {
-        core.externalMember(member.name, address: member.address, up: up, now: now, into: &outputs)
+        core.externalMember(member.name, up: up, now: now, into: &outputs)
         io.observe(.memberState(member: member, state: up ? .alive : .dead))
         flush(io: &io)
     }
