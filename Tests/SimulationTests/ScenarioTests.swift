@@ -34,6 +34,13 @@ struct ScenarioTests {
         #expect(try encoder.encode(plans[0]) == encoder.encode(plans[1]))
         #expect(plans[0].victims.count == 3)
         #expect(plans[0].marks.map(\.seconds) == [180])
+        // The lab injects the plan's faults itself: the crash names exactly the victims, at the mark.
+        #expect(plans[0].faults.map(\.kind) == ["crash"])
+        #expect(plans[0].faults.first?.nodes == plans[0].victims)
+        #expect(plans[0].faults.first?.seconds == 180)
+        let heal = ScenarioPlan(try #require(Catalogue.named("partition-heal")), nodes: 6, seed: 7)
+        #expect(heal.faults.map(\.kind) == ["partition", "heal"])
+        #expect(Set((heal.faults.first?.groups ?? []).joined()) == Set(heal.nodes), "the groups cover every node")
         let seeds = (1...8).map { ScenarioPlan(scenario, nodes: 10, seed: $0).victims }
         #expect(Set(seeds).count > 1, "the victims never depend on the seed")
     }

@@ -45,7 +45,7 @@ public enum Catalogue {
         script: { s in
             let victim = s.pick(1)[0]
             s.victims = [victim]
-            s.at(minutes(3), "isolate \(victim.name)") { $0.isolate(victim) }
+            s.inject(.isolate(victim), at: minutes(3))
             // Broadcasts from the cut-off node could reach nobody; the others' must reach every other.
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(15.5), excluding: [victim])
             s.plan.tolerate("PlumtreeNodeIsolated", on: [victim], from: minutes(3), until: minutes(9))
@@ -84,8 +84,8 @@ public enum Catalogue {
             let half = s.nodes.count / 2
             let left = s.pick(half)
             let right = s.nodes.filter { !left.contains($0) }
-            s.at(minutes(3), "partition") { $0.partition([left, right]) }
-            s.at(minutes(9), "heal") { $0.heal() }
+            s.inject(.partition([left, right]), at: minutes(3))
+            s.inject(.heal, at: minutes(9))
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(17))
             s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(3), until: minutes(6))
             s.plan.expect("MemberlistSuspectedPartition", on: s.nodes, from: minutes(6), until: minutes(9))
@@ -108,7 +108,7 @@ public enum Catalogue {
         script: { s in
             let victims = s.pick(Int((Double(s.nodes.count) * 0.3).rounded()))
             s.victims = victims
-            s.at(minutes(3), "crash \(victims.count)") { cluster in victims.forEach(cluster.crash) }
+            s.inject(.crash(victims), at: minutes(3))
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
             s.plan.tolerate("PlumtreeTargetDown", on: victims, from: minutes(3), until: minutes(4.5))
             s.plan.expect("PlumtreeTargetDown", on: victims, from: minutes(4.5), until: minutes(13))
@@ -130,7 +130,7 @@ public enum Catalogue {
         name: "packet-loss-20", summary: "20% datagram loss on every link: no false death, every broadcast delivered",
         duration: minutes(12),
         script: { s in
-            s.at(minutes(2), "20% loss") { cluster in cluster.setConditions(cluster.options.conditions.with(loss: 0.2)) }
+            s.inject(.loss(0.2), at: minutes(2))
             s.broadcasts(perSecond: 1, from: minutes(1), until: minutes(11.5))
             s.plan.tolerate("MemberlistNodeDegraded", from: minutes(2), until: minutes(13))
             s.plan.tolerate("MemberlistMembersSuspect", from: minutes(2), until: minutes(13))
@@ -214,7 +214,7 @@ public enum Catalogue {
     /// second, once Graft answers stopped re-splitting the tree, a node now and then gave up on fewer than
     /// the warning's 5 messages a minute until after the minute the plan expects the warning by.)
     static func unanswerableGrafts(_ s: ScenarioContext) {
-        s.at(minutes(2), "20% loss") { cluster in cluster.setConditions(cluster.options.conditions.with(loss: 0.2)) }
+        s.inject(.loss(0.2), at: minutes(2))
         s.broadcasts(perSecond: 30, from: minutes(1), until: minutes(13.5), size: 64)
         // The cache is full by design, and loss has the effects packet-loss-20 shows.
         for alert in ["PlumtreeCacheHighUtilization", "PlumtreeCachePressure", "PlumtreeElevatedDuplicateRate",

@@ -43,6 +43,8 @@ public final class ScenarioContext {
     public var victims: [NodeID] = []
     /// Marks shown on the report's charts (e.g. "partition", "heal"), in virtual seconds.
     public private(set) var marks: [(seconds: Double, label: String)] = []
+    /// The faults injected with ``inject(_:at:)``, in virtual seconds, for the plan the lab replays.
+    public internal(set) var faults: [(seconds: Double, fault: ScenarioFault)] = []
 
     init(cluster: Cluster, seed: UInt64) {
         self.cluster = cluster

@@ -10,6 +10,30 @@ public struct ScenarioPlan: Sendable, Codable {
         public var label: String
     }
 
+    /// A fault the lab can inject into real processes (``ScenarioFault``), by node name.
+    public struct Fault: Sendable, Codable {
+        public var seconds: Double
+        /// `crash`, `partition`, `isolate`, `heal` or `loss`.
+        public var kind: String
+        /// The nodes a crash or an isolation hits.
+        public var nodes: [String]?
+        /// A partition's groups.
+        public var groups: [[String]]?
+        /// The share of datagrams lost.
+        public var loss: Double?
+
+        init(seconds: Double, _ fault: ScenarioFault) {
+            self.seconds = seconds
+            switch fault {
+            case .crash(let nodes): (kind, self.nodes) = ("crash", nodes.map(\.name))
+            case .partition(let groups): (kind, self.groups) = ("partition", groups.map { $0.map(\.name) })
+            case .isolate(let node): (kind, nodes) = ("isolate", [node.name])
+            case .heal: kind = "heal"
+            case .loss(let share): (kind, loss) = ("loss", share)
+            }
+        }
+    }
+
     public struct Expectation: Sendable, Codable {
         public var alert: String
         /// Node names; nil in a tolerance means any instance.
@@ -23,8 +47,10 @@ public struct ScenarioPlan: Sendable, Codable {
     public var nodes: [String]
     public var victims: [String]
     public var durationSeconds: Double
-    /// The scripted faults, in virtual seconds from the start.
+    /// Everything marked on the charts, in virtual seconds from the start.
     public var marks: [Mark]
+    /// The faults the lab can replay, in order; empty when the scenario has none the kernel can make.
+    public var faults: [Fault]
     public var checksFromSeconds: Double
     public var checkEverySeconds: Double
     public var expectations: [Expectation]
@@ -40,6 +66,7 @@ public struct ScenarioPlan: Sendable, Codable {
         self.victims = context.victims.map(\.name)
         self.durationSeconds = scenario.duration.seconds
         self.marks = context.marks.map { Mark(seconds: $0.seconds, label: $0.label) }
+        self.faults = context.faults.map { Fault(seconds: $0.seconds, $0.fault) }
         self.checksFromSeconds = context.plan.from.seconds
         self.checkEverySeconds = context.plan.checkEvery.seconds
         self.expectations = context.plan.expectations.map {
