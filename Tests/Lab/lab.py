@@ -38,12 +38,17 @@ import sys
 import tempfile
 import threading
 
+import replay
 import scenarios
 from netlab import Lab
 from systems import GossipNodes, SerfAgents
 
 SUBSET = [("heal", {"split_seconds": 60}), ("loss", {"seconds": 30}), ("pause", {}), ("crash-30", {"alerts_until": 300})]
 SPLITS = ("heal", "heal-one", "heal-three", "one-way")
+# The lab's own scenarios, then the simulator's scenarios replayed from their plans (gossip-node only).
+CATALOGUE = dict(scenarios.CATALOGUE)
+CATALOGUE.update({name: (lambda run, simulated=simulated, **options: replay.replay(run, simulated, **options))
+                  for name, simulated in replay.REPLAYS.items()})
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PRINTING = threading.Lock()
 # Heals this quick are one probe round for either system: the poll (0.5 s) cannot order them.
@@ -64,7 +69,7 @@ def run_one(name, system_name, binary, nodes, options, tools):
     system = GossipNodes(lab, binary) if system_name == "gossip-node" else SerfAgents(lab, binary)
     run = scenarios.Run(system, nodes, tools)
     try:
-        scenarios.CATALOGUE[name](run, **options)
+        CATALOGUE[name](run, **options)
     except scenarios.ScenarioFailed as failure:
         run.failures.append(str(failure))
     except Exception as error:  # a broken harness step fails this scenario, with its logs kept, not the others
@@ -97,16 +102,29 @@ def table(results):
     return "\n".join(lines)
 
 
+def fidelity_table(results):
+    """Lab against simulator, one row per replayed scenario and figure (replay.TOLERANCES says how close)."""
+    lines = []
+    for r in results:
+        for key, (ours, theirs, verdict) in (r.get("fidelity") or {}).items():
+            show = lambda v: "" if v is None else (", ".join(v) or "none") if isinstance(v, list) else str(v)
+            lines.append(f"| {r['scenario']} | {key.replace('_', ' ')} | {show(ours)} | {show(theirs)} | {verdict} |")
+    if not lines:
+        return ""
+    return "\n".join(["| replay | figure | lab | simulator | |", "| --- | --- | --- | --- | --- |"] + lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=list(scenarios.CATALOGUE) + ["all", "subset"])
+    parser.add_argument("scenario", choices=list(CATALOGUE) + ["all", "subset"])
     parser.add_argument("--system", choices=["gossip-node", "serf", "both"], default="gossip-node")
     parser.add_argument("--binary", default=".build/debug/gossip-node", help="the gossip-node program")
     parser.add_argument("--serf", default=shutil.which("serf"), help="the serf program")
     parser.add_argument("--nodes", type=int, default=6)
     parser.add_argument("--split-seconds", type=int, help="heal, heal-one: how long the split lasts (90)")
     parser.add_argument("--heal-limit", type=float, help="heal, heal-one: fail when healing takes longer (17)")
-    parser.add_argument("--alerts-until", type=float, help="crash-30: check the alert plan through these plan seconds (720)")
+    parser.add_argument("--alerts-until", type=float, help="crash-30 and the replays: check the alert plan through these "
+                        "plan seconds (the whole plan)")
     parser.add_argument("--plumtree-sim", default=".build/debug/plumtree-sim", help="the simulator's CLI, for alert plans")
     parser.add_argument("--parallel", type=int, help="how many scenarios run side by side, each in namespaces of its own "
                         "(default 1; the subset runs all four at once)")
@@ -123,7 +141,9 @@ def main():
     if not os.path.exists(tools["plumtree_sim"]):
         sys.exit(f"no plumtree-sim at {tools['plumtree_sim']}: swift build --product plumtree-sim")
     if args.scenario == "all":
-        plan = [(name, {"alerts_until": 720} if name == "crash-30" else {}) for name in scenarios.CATALOGUE]
+        # The replays last longest (up to 16 minutes each): they start first, so the others fill the slots beside them.
+        plan = [(name, {}) for name in replay.REPLAYS]
+        plan += [(name, {"alerts_until": 720} if name == "crash-30" else {}) for name in scenarios.CATALOGUE]
     elif args.scenario == "subset":
         plan = SUBSET
     else:
@@ -134,9 +154,11 @@ def main():
         if name in SPLITS:
             if args.split_seconds: options["split_seconds"] = args.split_seconds
             if args.heal_limit: options["heal_limit"] = args.heal_limit
-        if name == "crash-30" and args.alerts_until:
+        if (name == "crash-30" or name in replay.REPLAYS) and args.alerts_until:
             options["alerts_until"] = args.alerts_until
         for system in systems:
+            if name in replay.REPLAYS and system != "gossip-node":
+                continue
             chosen = dict(options)
             # serf is the reference here, not held to our heal time: its figures go in the table.
             if system == "serf" and name in SPLITS:
@@ -172,6 +194,10 @@ def main():
                 ours["failures"].append(f"healed no faster than serf ({ours['healed_seconds']} s against {theirs['healed_seconds']} s)")
     print()
     print(table(results))
+    fidelity = fidelity_table(results)
+    if fidelity:
+        print()
+        print(fidelity)
     for line in comparisons:
         print(line)
     if args.json:

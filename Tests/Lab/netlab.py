@@ -115,9 +115,12 @@ class Lab:
                         sh("ip", "netns", "exec", self.namespace(i), "iptables", "-A", "INPUT", "-s", self.address(other), "-j", "DROP")
 
     def loss(self, probability, nodes=None):
-        """Every node in `nodes` (all by default) drops that share of what it receives from the others."""
+        """Every node in `nodes` (all by default) drops that share of what it receives from the other nodes.
+        What the hub sends (Prometheus' scrapes) and what a node sends itself (the lab's admin calls) pass: the
+        simulator's sampler reads its nodes without loss too."""
         for i in nodes or range(1, self.count + 1):
-            sh("ip", "netns", "exec", self.namespace(i), "iptables", "-A", "INPUT", "-s", f"{SUBNET}.0/24",
+            sh("ip", "netns", "exec", self.namespace(i), "iptables", "-A", "INPUT", "-s", f"{SUBNET}.{HUB_HOST}", "-j", "ACCEPT")
+            sh("ip", "netns", "exec", self.namespace(i), "iptables", "-A", "INPUT", "!", "-i", "lo", "-s", f"{SUBNET}.0/24",
                "-m", "statistic", "--mode", "random", "--probability", str(probability), "-j", "DROP")
 
     def heal(self):

@@ -101,29 +101,32 @@ class Run:
             n += 1
             time.sleep(max(0, min(every, until - time.time())))
 
-    def check_delivery(self, timeout=30):
+    def required_deliveries(self, excluding=(), before=None):
+        """(message, node) pairs that must be delivered: every broadcast (made before `before`, if given) from a
+        node still in the launch it broadcast from, to every running node but `excluding` that was up then."""
+        pairs = []
+        for message_id, origin, launch, at in self.broadcasts:
+            if not self.lab.running(origin) or self.lab.launches.get(origin) != launch or (before and at >= before):
+                continue
+            for i in self.running():
+                if i != origin and i not in excluding and self.life_start[i] <= at:
+                    pairs.append((message_id, i))
+        return pairs
+
+    def missing_deliveries(self, excluding=(), before=None):
+        delivered = {i: {m for m, _ in self.system.deliveries(i)} for i in self.running()}
+        return [(m, i) for m, i in self.required_deliveries(excluding, before) if m not in delivered[i]]
+
+    def check_delivery(self, timeout=30, excluding=()):
         """Waits (bounded) until every required delivery happened; records what is missing or doubled."""
         if not self.system.delivers:
             return
-
-        def required():
-            pairs = []
-            for message_id, origin, launch, at in self.broadcasts:
-                if not self.lab.running(origin) or self.lab.launches.get(origin) != launch:
-                    continue
-                for i in self.running():
-                    if i != origin and self.life_start[i] <= at:
-                        pairs.append((message_id, i))
-            return pairs
-
-        def missing():
-            delivered = {i: [m for m, _ in self.system.deliveries(i)] for i in self.running()}
-            return [(m, i) for m, i in required() if m not in delivered[i]]
-
-        took = wait_until("every broadcast to reach every node", lambda: not missing(), timeout, poll=0.25)
-        left = missing()
+        took = wait_until("every broadcast to reach every node", lambda: not self.missing_deliveries(excluding), timeout,
+                          poll=0.25)
+        required = self.required_deliveries(excluding)
+        left = self.missing_deliveries(excluding)
         if left:
-            self.failures.append(f"{len(left)} of {len(required())} required deliveries missing, e.g. {left[0]}")
+            self.failures.append(f"{len(left)} of {len(required)} required deliveries missing, e.g. {left[0]}")
         doubled = []
         for i in self.running():
             ids = [m for m, _ in self.system.deliveries(i)]
@@ -131,8 +134,10 @@ class Run:
         if doubled:
             self.failures.append(f"{len(doubled)} messages delivered twice, e.g. {doubled[0]}")
         self.figures["broadcasts"] = len(self.broadcasts)
-        self.figures["deliveries_checked"] = len(required())
+        self.figures["deliveries_checked"] = len(required)
         self.figures["delivered_within_seconds"] = rounded(took)
+        self.figures["reliability"] = round(1 - len(left) / len(required), 4) if required else None
+        self.figures["delivered_twice"] = len(doubled)
 
     def check_converged(self, timeout=30):
         nodes = self.running()

@@ -26,13 +26,18 @@ class GossipNodes:
 
     def __init__(self, lab, binary):
         self.lab, self.binary = lab, binary
+        self.environment = dict(GOSSIP_ENVIRONMENT)
+
+    def configure(self, settings):
+        """Node settings by key (`plumtree.message_cache_ttl`), for the launches that follow."""
+        self.environment.update({"GOSSIP_" + key.upper().replace(".", "_"): value for key, value in settings.items()})
 
     def start(self, i, join=1):
         argv = [self.binary, "agent", "--name", Lab.node_name(i), "--bind", f"{Lab.address(i)}:{PORT}",
                 "--admin", f"{Lab.address(i)}:{ADMIN_PORT}", "--admin-token", ADMIN_TOKEN, "--profile", "lan", "--log-level", "info", "--print-messages"]
         if join and join != i:
             argv += ["--join", f"{Lab.address(join)}:{PORT}"]
-        self.lab.start(i, argv, GOSSIP_ENVIRONMENT)
+        self.lab.start(i, argv, self.environment)
 
     def states(self, i):
         """{name: state} as node i sees the cluster (alive, suspect, dead, left), or None when it does not answer."""

@@ -51,6 +51,9 @@ public struct ScenarioPlan: Sendable, Codable {
     public var marks: [Mark]
     /// The faults the lab can replay, in order; empty when the scenario has none the kernel can make.
     public var faults: [Fault]
+    /// Node settings the scenario changes, by the key `gossip-node` reads them under (`plumtree.message_cache_ttl`),
+    /// so that the lab's nodes run as the simulated ones do. Only settings the lab's nodes take are listed.
+    public var settings: [String: String]
     public var checksFromSeconds: Double
     public var checkEverySeconds: Double
     public var expectations: [Expectation]
@@ -67,6 +70,15 @@ public struct ScenarioPlan: Sendable, Codable {
         self.durationSeconds = scenario.duration.seconds
         self.marks = context.marks.map { Mark(seconds: $0.seconds, label: $0.label) }
         self.faults = context.faults.map { Fault(seconds: $0.seconds, $0.fault) }
+        var settings: [String: String] = [:]
+        let defaults = ClusterOptions(nodes: 2, seed: seed).plumtree
+        if options.plumtree.messageCacheTTL != defaults.messageCacheTTL {
+            settings["plumtree.message_cache_ttl"] = "\(Int(options.plumtree.messageCacheTTL.seconds.rounded(.up)))s"
+        }
+        if options.plumtree.messageCacheMaxSize != defaults.messageCacheMaxSize {
+            settings["plumtree.message_cache_max_size"] = "\(options.plumtree.messageCacheMaxSize)"
+        }
+        self.settings = settings
         self.checksFromSeconds = context.plan.from.seconds
         self.checkEverySeconds = context.plan.checkEvery.seconds
         self.expectations = context.plan.expectations.map {
