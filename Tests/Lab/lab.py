@@ -18,8 +18,13 @@ Scenarios (tests/Lab/scenarios.py), six nodes on the lan profile each:
   pause     SIGSTOP one node for 20 s, then SIGCONT: whole again, never dead in its own eyes, no other death
   restart   kill -9 one node and start it again under its name: alive everywhere at a new incarnation
   leave     a graceful leave, seen as left everywhere; the process exits
+  replay-crash-30, replay-packet-loss-20, replay-isolated-node, replay-partition-heal
+            the simulator's scenario replayed from its plan (Tests/Lab/replay.py): its faults at its times, its
+            settings, a real Prometheus held to its alert plan through --alerts-until (the whole plan), then the
+            simulator's own run of it beside the lab's in a fidelity table; gossip-node only, 12 to 16 minutes
   subset    heal (60 s split), loss (30 s), pause and crash-30 with alerts through 300 s, side by side
             (each lab is its own set of namespaces), for make test
+  all       the replays, then every other scenario for the chosen systems, --parallel at a time
 
 gossip-node runs also check delivery (every broadcast from a live node delivered everywhere exactly once)
 and every scenario checks membership convergence. With --system both, each scenario runs for gossip-node
