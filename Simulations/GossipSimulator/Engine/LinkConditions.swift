@@ -3,8 +3,9 @@ import ProtocolSupport
 /// How a one-way network path treats datagrams: latency distribution, loss, duplication, reordering.
 ///
 /// The network has no bandwidth limit: a datagram's delay does not depend on its size or on other traffic.
-/// Streams (TCP) see the latency but never the loss, duplication or reordering; they fail only across a
-/// partition or when the far node is down.
+/// Streams (TCP) see the latency, and the loss as TCP does: each segment the link drops is retransmitted after
+/// TCP's timeout (1 s for the handshake, 200 ms and up for data), so a stream is late, never lost or
+/// duplicated; streams fail only across a partition or when the far node is down.
 public struct LinkConditions: Sendable, Equatable {
     /// The fixed one-way delay.
     public var latency: Duration

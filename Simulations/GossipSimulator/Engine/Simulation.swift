@@ -463,7 +463,7 @@ public final class Simulation<Node: SimulatedNode> {
             guard opener < slots.count, topology.canReach(from: index, to: opener) else { continue }
             let openerLife = slots[opener].life
             queue.push(
-                at: now + latency(index, opener),
+                at: now + latency(index, opener) + retransmissions(from: index, to: opener, firstTimeout: Self.dataRetransmit),
                 .streamReply(opener: Int32(opener), from: Int32(index), token: reply.stream.token, bytes: reply.bytes, openerLife: openerLife))
         }
         io.clear()
@@ -512,8 +512,12 @@ public final class Simulation<Node: SimulatedNode> {
             failStream(opener: Int32(from), to: Int32(to), token: request.token, life: life, after: latency(from, to) * 2, refused: true)
             return
         }
+        // The handshake's SYN and SYN-ACK, then the request, each retransmitted as often as the link drops it.
+        let retransmitted = retransmissions(from: from, to: to, firstTimeout: Self.handshakeRetransmit)
+            + retransmissions(from: to, to: from, firstTimeout: Self.handshakeRetransmit)
+            + retransmissions(from: from, to: to, firstTimeout: Self.dataRetransmit)
         queue.push(
-            at: now + latency(from, to),
+            at: now + latency(from, to) + retransmitted,
             .streamOpen(to: Int32(to), from: Int32(from), token: request.token, bytes: request.bytes, expectsReply: request.expectsReply, openerLife: life))
         queue.push(at: now + timeout, .streamFail(opener: Int32(from), to: Int32(to), token: request.token, openerLife: life, refused: false))
     }
@@ -541,6 +545,27 @@ public final class Simulation<Node: SimulatedNode> {
             delay += conditions.reorderDelay
         }
         return delay
+    }
+
+    /// Linux's first SYN (and SYN-ACK) retransmission timeout, and its floor for data segments (`TCP_RTO_MIN`).
+    static var handshakeRetransmit: Duration { .seconds(1) }
+    static var dataRetransmit: Duration { .milliseconds(200) }
+
+    /// How long TCP takes to get one segment across a link that drops `loss` of its packets: every loss costs a
+    /// retransmission timeout, doubled after each (capped at six tries, past which the stream's own timeout
+    /// has long fired). Streams are reliable but not immune to loss: a real TCP fallback probe or push/pull
+    /// over a lossy path arrives seconds late, and the lab measured what a simulator that ignored this hid.
+    /// No draw is made on a lossless link, so runs without loss are unchanged.
+    private func retransmissions(from: Int, to: Int, firstTimeout: Duration) -> Duration {
+        let loss = conditions(from, to).loss
+        guard loss > 0 else { return .zero }
+        var total = Duration.zero, timeout = firstTimeout
+        for _ in 0..<6 {
+            guard slots[from].egress.unit() < loss else { break }
+            total += timeout
+            timeout *= 2
+        }
+        return total
     }
 
     /// A stream's one-way latency: the link's base latency plus half its jitter (no random draw, so a

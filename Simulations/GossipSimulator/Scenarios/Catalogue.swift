@@ -90,7 +90,11 @@ public enum Catalogue {
             s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(3), until: minutes(6))
             s.plan.expect("MemberlistSuspectedPartition", on: s.nodes, from: minutes(6), until: minutes(9))
             s.plan.tolerate("MemberlistSuspectedPartition", from: minutes(9), until: minutes(11))
-            for alert in ["MemberlistMembersSuspect", "MemberlistMembersDead", "MemberlistNodeDegraded", "PlumtreeLowPeerCount"] {
+            // In a small cluster each half is too few members for a second lazy peer: after the rule's 5
+            // minutes, PlumtreeReducedRedundancy is right (at 6 nodes it fires as the partition heals, in the
+            // lab as in the simulator); at 16 nodes each half still has enough.
+            for alert in ["MemberlistMembersSuspect", "MemberlistMembersDead", "MemberlistNodeDegraded", "PlumtreeLowPeerCount",
+                          "PlumtreeReducedRedundancy"] {
                 s.plan.tolerate(alert, from: minutes(3), until: minutes(11))
             }
         },
@@ -126,6 +130,10 @@ public enum Catalogue {
     )
 
     /// 20 % of datagrams lost everywhere: Lifeguard keeps false deaths at zero, repair keeps delivery whole.
+    ///
+    /// At the default 16 nodes. In a cluster of 6 a few members are declared dead in ten minutes and come
+    /// back within seconds (refuted or reconnected), in the lab's real processes as in the simulator, since
+    /// fewer members can confirm or refute a suspicion and TCP's fallback probe is slowed by the same loss.
     public static let packetLoss20 = Scenario(
         name: "packet-loss-20", summary: "20% datagram loss on every link: no false death, every broadcast delivered",
         duration: minutes(12),
