@@ -98,6 +98,10 @@ public final class EventLoop: @unchecked Sendable {
         return id != 0 && pthread_equal(pthread_t(id), pthread_self()) != 0
     }
 
+    /// False once a shutdown has been requested: ``execute(_:)`` and ``submit(_:)`` then refuse work.
+    /// Readable from any thread.
+    public var acceptsWork: Bool { shared.withLock { $0.phase == .running } }
+
     /// The loop's monotonic time (`uv_hrtime`, nanoseconds), the timeline every timer of this runtime uses.
     /// Readable from any thread.
     public var now: Instant { Instant(nanoseconds: uv_hrtime()) }

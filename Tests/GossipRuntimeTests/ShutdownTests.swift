@@ -64,8 +64,9 @@ struct ShutdownTests {
         }
         #expect(await eventually { established.value == 2 && serverEnds.value == [.endOfStream] })
 
-        // Queue sends and a connect, then keep the loop busy while shutdown is requested: the shutdown is
-        // handled in the same wake-up, before libuv has polled, so all of it is still pending.
+        // Queue sends and a connect, then keep the loop busy until shutdown has been requested: the shutdown
+        // is handled in the same wake-up, before libuv has polled, so all of it is still pending. (A fixed
+        // 100 ms of busy loop was not always enough on a loaded machine for the request to arrive.)
         #expect(loop.execute {
             do {
                 let udp = try UDPSocket(loop: loop, bindingTo: loopback)
@@ -83,7 +84,8 @@ struct ShutdownTests {
             }
             let timer = LoopTimer(loop: loop, after: .seconds(60)) {}
             survivors.timer = timer
-            usleep(100_000)
+            let held = ContinuousClock.now
+            while loop.acceptsWork, ContinuousClock.now - held < .seconds(30) { usleep(1_000) }
         })
         try await Task.sleep(for: .milliseconds(20))
         await loop.shutdown()

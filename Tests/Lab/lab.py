@@ -21,7 +21,7 @@ Scenarios (tests/Lab/scenarios.py), six nodes on the lan profile each:
   replay-crash-30, replay-packet-loss-20, replay-isolated-node, replay-partition-heal
             the simulator's scenario replayed from its plan (Tests/Lab/replay.py): its faults at its times, its
             settings, a real Prometheus held to its alert plan through --alerts-until (the whole plan), then the
-            simulator's own run of it beside the lab's in a fidelity table; gossip-node only, 12 to 16 minutes
+            simulator's own run of it beside the lab's in a fidelity table; gossip-node only, 11 to 17 minutes
   subset    heal (60 s split), loss (30 s), pause and crash-30 with alerts through 300 s, side by side
             (each lab is its own set of namespaces), for make test
   all       the replays, then every other scenario for the chosen systems, --parallel at a time
