@@ -52,8 +52,9 @@ proofs: deps
 
 # The lab (Tests/Lab/lab.py): six real gossip-node processes, each in a network namespace of its own, faults
 # injected by the kernel (iptables partitions and loss, SIGSTOP, kill -9), and a real Prometheus holding the
-# simulator's alert plan against what it fires. `make lab` runs the whole catalogue for gossip-node and serf
-# side by side and prints the tables (about 25 minutes); `make test` runs the subset: a 3/3 split healed,
+# simulator's alert plan against what it fires. `make lab` replays four of the simulator's scenarios whole and
+# sets the simulator's own runs beside them (fidelity), then runs the lab's catalogue for gossip-node and serf
+# side by side, and prints the tables (about 30 minutes); `make test` runs the subset: a 3/3 split healed,
 # 20% loss, a paused node and crash-30 with its alerts, all at once (about 3 minutes). Needs root.
 LAB_BUILD = $(SWIFT) build --product gossip-node && $(SWIFT) build --product plumtree-sim
 lab: deps

@@ -10,8 +10,9 @@ node, and what it fired is held to the plan at every check time (alerts.PlanChec
 Then the simulator runs the same scenario at the same size and seed, and one fidelity row sets the two side
 by side: reliability, messages delivered twice, time to detect a crash, time from a heal to the last repair,
 false deaths, alerts fired, RMR and Plumtree messages per delivery. TOLERANCES says how far apart they may be.
-Reliability must agree within 0.02 and double deliveries exactly; false deaths must agree on whether there were any (at
-6 nodes and 20% loss a few happen in ten minutes, on both sides, and their number is chance); the alerts must
+Reliability must agree within 0.02 and double deliveries exactly. False deaths are shown, not judged: at 6 nodes
+and 20% loss a few happen in ten minutes on both sides, their number is chance (the lab saw 0 to 2 in a
+replay, the simulator 0 to 6 over seeds 1-8), and one run of each cannot tell two rates apart. The alerts must
 agree on which alerts fired, and on which nodes for every alert the plan requires (a tolerated alert near its
 threshold, as the duplicate-rate ones under loss, may fire on some nodes and not others by chance). A
 difference in those fails the replay.
@@ -250,12 +251,10 @@ def compare(run, lab, simulated):
         if ours is None or theirs is None:
             rows[key] = (ours, theirs, "n/a")
             continue
-        if key == "alerts":
-            rows[key] = (ours, theirs, "shown")  # judged through required_alerts
+        if key in ("alerts", "false_deaths"):
+            rows[key] = (ours, theirs, "shown")  # alerts are judged through required_alerts
             continue
-        if key == "false_deaths":
-            agrees = (ours > 0) == (theirs > 0)
-        elif key in TOLERANCES:
+        if key in TOLERANCES:
             absolute, relative = TOLERANCES[key]
             agrees = abs(ours - theirs) <= max(absolute, relative * max(abs(ours), abs(theirs)))
         else:
