@@ -23,9 +23,9 @@ import subprocess
 import tempfile
 import time
 
-from alerts import LabPrometheus, PlanCheck, simulator_plan
+from alerts import PlanCheck, simulator_plan
 from netlab import Lab
-from scenarios import ScenarioFailed, rounded, wait_until
+from scenarios import rounded
 
 # Lab scenario -> the simulator's scenario it replays.
 REPLAYS = {
@@ -111,12 +111,8 @@ def replay(run, scenario, alerts_until=None):
     isolated = {Lab.node_index(n) for f in faults if f["kind"] == "isolate" for n in f["nodes"]}
     crashed = {Lab.node_index(n) for f in faults if f["kind"] == "crash" for n in f["nodes"]}
     run.form()
-    prometheus = LabPrometheus(run.lab, {run.name(i): run.system.admin_target(i) for i in run.everyone},
-                               run.tools["monitoring"])
+    prometheus = run.start_prometheus()
     check = PlanCheck(plan, prometheus.rules)
-    if wait_until("Prometheus to scrape every node up",
-                  lambda: prometheus.targets_up() == {run.name(i): True for i in run.everyone}, 30) is None:
-        raise ScenarioFailed(f"Prometheus did not scrape every node up: {prometheus.targets_up()}")
 
     state = FaultState()
     zero = time.time() - BROADCASTS_FROM

@@ -145,6 +145,15 @@ class Run:
         if took is None:
             self.failures.append("membership did not converge")
 
+    def start_prometheus(self):
+        """A real Prometheus over every node, with the repository's rules, once it has scraped them all up."""
+        prometheus = LabPrometheus(self.lab, {self.name(i): self.system.admin_target(i) for i in self.everyone},
+                                   self.tools["monitoring"])
+        if wait_until("Prometheus to scrape every node up",
+                      lambda: prometheus.targets_up() == {self.name(i): True for i in self.everyone}, 30) is None:
+            raise ScenarioFailed(f"Prometheus did not scrape every node up: {prometheus.targets_up()}")
+        return prometheus
+
     def result(self, scenario):
         return {"scenario": scenario, "system": self.system.name, "nodes": self.count, **self.figures,
                 "passed": not self.failures, "failures": self.failures}
@@ -238,12 +247,8 @@ def crash(run, alerts_until=None):
     run.form()
     prometheus = check = None
     if alerts_until and run.system.delivers:
-        prometheus = LabPrometheus(run.lab, {run.name(i): run.system.admin_target(i) for i in run.everyone},
-                                   run.tools["monitoring"])
+        prometheus = run.start_prometheus()
         check = PlanCheck(plan, prometheus.rules)
-        if wait_until("Prometheus to scrape every node up",
-                      lambda: prometheus.targets_up() == {run.name(i): True for i in run.everyone}, 30) is None:
-            raise ScenarioFailed(f"Prometheus did not scrape every node up: {prometheus.targets_up()}")
         # A few evaluations of the healthy cluster before the fault, as the simulator's warm-up gives.
         run.keep_broadcasting(time.time() + 20, survivors)
     fault = time.time()
