@@ -34,6 +34,24 @@ public struct Scenario: Sendable {
     }
 }
 
+extension Scenario {
+    /// The cluster a run of this scenario uses: the caller's size (the scenario's default when nil), seed and
+    /// membership, then the scenario's own settings.
+    public func options(nodes: Int?, seed: UInt64, membership: MembershipMode = .swim) -> ClusterOptions {
+        var options = ClusterOptions(nodes: nodes ?? defaultNodes, seed: seed, membership: membership)
+        configure(&options)
+        return options
+    }
+
+    /// A cluster with this scenario's script laid on it (broadcasts, faults, alert plan), not yet run.
+    func scripted(_ options: ClusterOptions) -> (Cluster, ScenarioContext) {
+        let cluster = Cluster(options)
+        let context = ScenarioContext(cluster: cluster, seed: options.seed)
+        script(context)
+        return (cluster, context)
+    }
+}
+
 /// What a scenario's script works with: the cluster, its alert plan, and a seeded random source.
 public final class ScenarioContext {
     public let cluster: Cluster

@@ -1,4 +1,5 @@
 import Foundation
+import Plumtree
 
 /// A scenario's script without its run: the faults' times, the nodes it singled out, and its alert plan.
 ///
@@ -60,10 +61,8 @@ public struct ScenarioPlan: Sendable, Codable {
 
     /// Scripts `scenario` on a cluster of `nodes` from `seed`, exactly as `ScenarioRunner.run` would, without running it.
     public init(_ scenario: Scenario, nodes: Int? = nil, seed: UInt64 = 1) {
-        var options = ClusterOptions(nodes: nodes ?? scenario.defaultNodes, seed: seed, membership: .swim)
-        scenario.configure(&options)
-        let context = ScenarioContext(cluster: Cluster(options), seed: seed)
-        scenario.script(context)
+        let options = scenario.options(nodes: nodes, seed: seed)
+        let context = scenario.scripted(options).1
         self.scenario = scenario.name
         self.nodes = context.nodes.map(\.name)
         self.victims = context.victims.map(\.name)
@@ -71,7 +70,7 @@ public struct ScenarioPlan: Sendable, Codable {
         self.marks = context.marks.map { Mark(seconds: $0.seconds, label: $0.label) }
         self.faults = context.faults.map { Fault(seconds: $0.seconds, $0.fault) }
         var settings: [String: String] = [:]
-        let defaults = ClusterOptions(nodes: 2, seed: seed).plumtree
+        let defaults = PlumtreeConfig.lan  // what ClusterOptions starts from
         if options.plumtree.messageCacheTTL != defaults.messageCacheTTL {
             settings["plumtree.message_cache_ttl"] = "\(Int(options.plumtree.messageCacheTTL.seconds.rounded(.up)))s"
         }

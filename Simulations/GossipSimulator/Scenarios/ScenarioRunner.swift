@@ -79,8 +79,7 @@ public enum ScenarioRunner {
     public static func run(_ scenario: Scenario, _ settings: RunSettings, progress: ((Double) -> Void)? = nil) -> ScenarioResult {
         let started = Date()
         let nodes = settings.nodes ?? scenario.defaultNodes
-        var options = ClusterOptions(nodes: nodes, seed: settings.seed, membership: settings.membership ?? .swim)
-        scenario.configure(&options)
+        let options = scenario.options(nodes: nodes, seed: settings.seed, membership: settings.membership ?? .swim)
         let (cluster, context) = execute(scenario, options, progress: progress)
         var measures = cluster.measures()
         var failures = scenario.check(context, measures)
@@ -120,9 +119,7 @@ public enum ScenarioRunner {
     }
 
     static func execute(_ scenario: Scenario, _ options: ClusterOptions, progress: ((Double) -> Void)?) -> (Cluster, ScenarioContext) {
-        let cluster = Cluster(options)
-        let context = ScenarioContext(cluster: cluster, seed: options.seed)
-        scenario.script(context)
+        let (cluster, context) = scenario.scripted(options)
         // Run in slices so a progress bar can follow; the slicing does not change the run.
         let end = Instant.zero + scenario.duration
         let slice = Duration.seconds(5)
