@@ -125,6 +125,8 @@ extension NodeCore {
             reconnector.memberBack(member.name)
             plumtree.memberUp(member.name, advertisesPlumtree: Self.advertisesPlumtree(member.meta), now: now,
                               into: &plumtreeOut)
+            // Back from suspicion: it was likely unreachable meanwhile, and missed what was broadcast.
+            if case .recovered = event { plumtree.memberRecovered(member.name, now: now) }
         case .failed(let member):
             guard member.name != config.name else { return }
             plumtree.memberDown(member.name, now: now, into: &plumtreeOut)

@@ -164,6 +164,7 @@ extension PlumtreeCore {
         guard !wanted.isEmpty else { return }
         send(.pull(wanted), to: slot, into: &output)
         noteAntiEntropyWork(now: now)
+        reciprocateCatchUp(for: slot)
     }
 
     mutating func onPull(_ ids: [MessageID], from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {

@@ -14,6 +14,14 @@ struct FaultFuzzTests {
         #expect(result.passed, "\(result.failures.joined(separator: "; ")) — replay: \(result.replayCommand)")
     }
 
+    @Test("seed 149 at 10 nodes: a node isolated right after a partition, suspected but never declared dead, is caught up")
+    func isolatedAfterPartition() {
+        // This run lost 14 deliveries for good before a refuted suspicion started a catch-up walk.
+        let result = FaultFuzz.run(seed: 149, options: FaultFuzzOptions(nodes: 10))
+        #expect(result.schedule.contains { $0.hasSuffix("isolate node-0") })
+        #expect(result.passed, "\(result.failures.joined(separator: "; ")) — replay: \(result.replayCommand)")
+    }
+
     @Test("the same seed replays the same run")
     func replay() {
         let options = FaultFuzzOptions(nodes: 6, faultPeriod: .seconds(40), quietPeriod: .seconds(40))

@@ -60,6 +60,37 @@ struct PartitionSimulationTests {
         #expect(split.aliveAfterHeal.allSatisfy { $0 == 3 })
     }
 
+    @Test("a node cut off too briefly to be declared dead gets what was broadcast meanwhile, soon after")
+    func briefIsolationIsCaughtUp() {
+        var options = ClusterOptions(nodes: 10, seed: 3, membership: .swim, scrapeInterval: nil)
+        options.plumtree.messageCacheTTL = .seconds(300)
+        let cluster = Cluster(options)
+        cluster.run(for: .seconds(10))
+        // A minute of steady traffic: the cache holds ten digests' worth, and anti-entropy, finding
+        // nothing to do, has backed off to its longest interval, as in a healthy cluster.
+        for index in 0..<600 {
+            cluster.run(for: .milliseconds(100))
+            _ = cluster.broadcast(from: NodeID(index % 10))
+        }
+        let cut = NodeID(0)
+        cluster.isolate(cut)
+        var during: [UInt64] = []
+        for _ in 0..<10 {
+            cluster.run(for: .milliseconds(500))
+            if let key = cluster.broadcast(from: NodeID(1 + during.count % 9)) { during.append(key) }
+        }
+        cluster.run(for: .milliseconds(500))
+        cluster.heal()
+        // Suspected, never declared dead: nobody sees it fail or come back, the case a join-time catch-up
+        // misses. Its refutation is what starts the walk.
+        let observed = cluster.simulation.recorder.stateObservations.filter { $0.member == cut }
+        #expect(observed.contains { $0.state == .suspect }, "nobody suspected \(cut.name): the test no longer covers a refuted suspicion")
+        #expect(!observed.contains { $0.state == .dead }, "\(cut.name) was declared dead: the test no longer covers a refuted suspicion")
+        cluster.run(for: .seconds(5))
+        let missed = during.filter { !cluster.simulation.recorder.delivered($0, at: cut) }
+        #expect(missed.isEmpty, "\(missed.count) of \(during.count) broadcasts made while \(cut.name) was cut off had not reached it 5 s after")
+    }
+
     @Test("a one-way partition is seen as a failure by the side that hears nothing")
     func oneWay() {
         let cluster = Cluster(ClusterOptions(nodes: 6, seed: 5, membership: .swim, scrapeInterval: nil))
