@@ -7,7 +7,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometh
 # Tests that need real tools find them here; the paths are Debian's.
 export PATH := $(PATH):/usr/sbin:/usr/bin
 
-.PHONY: deps build test unit sanitize proofs lab lab-subset demo bench fuzz fuzz-settings sim clean
+.PHONY: deps build test unit new-user sanitize proofs lab lab-subset demo bench fuzz fuzz-settings sim clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -29,7 +29,7 @@ build: deps
 IO_SUITES := GossipRuntimeTests|GossipNodeTests|GossipObservabilityTests
 # Real serf agents and real gossip-node processes: each pass on its own so their timings do not collide.
 PROCESS_SUITES := InteropTests|ProcessTests
-CORE_SUITES := ProtocolSupportTests|MemberlistWireTests|MembershipTests|PlumtreeTests|GossipNodeCoreTests|SimulationTests
+CORE_SUITES := ProtocolSupportTests|MemberlistWireTests|MembershipTests|PlumtreeTests|GossipNodeCoreTests|SimulationTests|SimulatorExampleTests
 unit: deps
 	@for dir in Tests/*Tests; do target=$$(basename $$dir); \
 	  echo "$(IO_SUITES)|$(PROCESS_SUITES)|$(CORE_SUITES)" | tr '|' '\n' | grep -qx "$$target" || \
@@ -40,7 +40,12 @@ unit: deps
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --filter ProcessTests
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --filter '$(CORE_SUITES)'
 
-test: unit sanitize proofs lab-subset
+test: unit new-user sanitize proofs lab-subset
+
+# A user's package outside the repository (Tests/NewUserPackage): depends on this one by path, embeds a node,
+# and simulates a partition with the package's alert rules, importing only the products.
+new-user: deps
+	bash Tests/NewUserPackage/run.sh
 
 # Every scenario of the simulator's catalogue at 16 nodes, each proven against monitoring/prometheus/alerts.yml
 # with promtool: the alerts fire when, and only when, the plan says. A protocol change that moves a metric

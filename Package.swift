@@ -64,7 +64,10 @@ let package = Package(
         .target(
             name: "GossipSimulator",
             dependencies: ["ProtocolSupport", "MemberlistWire", "Membership", "Plumtree", "GossipNodeCore", "GossipObservability", metrics, prometheus],
-            path: "Simulations/GossipSimulator"
+            path: "Simulations/GossipSimulator",
+            // The alert rules operators deploy (monitoring/prometheus/alerts.yml links here), so that a user's
+            // simulated cluster is judged by them wherever the user's tests run.
+            resources: [.copy("Resources/alerts.yml")]
         ),
         .executableTarget(
             name: "plumtree-sim",
@@ -103,5 +106,10 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["GossipNode", "MemberlistWire", "GossipTestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["GossipTestSupport", "GossipNode", "ProtocolSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["GossipSimulator"]),
+        // docs/SIMULATOR.md's example as a user compiles it: one import, MemberImportVisibility on.
+        .testTarget(
+            name: "SimulatorExampleTests", dependencies: ["GossipSimulator"],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
     ]
 )

@@ -40,6 +40,18 @@ import GossipNode
         }
     }
 
+    @Test func theREADMEShowsTheManifestTheNewUserPackageBuildsWith() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let manifest = try String(contentsOf: root.appendingPathComponent("Tests/NewUserPackage/my-service/Package.swift"), encoding: .utf8)
+        let marker = try #require(readme.range(of: "<!-- snippet: package manifest"))
+        let fenceStart = try #require(readme.range(of: "```swift\n", range: marker.upperBound..<readme.endIndex))
+        let fenceEnd = try #require(readme.range(of: "```\n", range: fenceStart.upperBound..<readme.endIndex))
+        #expect(String(readme[fenceStart.upperBound..<fenceEnd.lowerBound]) == manifest,
+                "README's Package.swift differs from Tests/NewUserPackage/my-service/Package.swift, which make new-user builds")
+    }
+
     @Test func theREADMEShowsExactlyThisCode() throws {
         let here = URL(fileURLWithPath: #filePath)
         let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -108,7 +108,7 @@ struct PrometheusSmokeTests {
         }
         try #require(config.contains("127.0.0.1:9090"), "prometheus.yml no longer scrapes Prometheus itself")
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(at: MonitoringFiles.alerts, to: directory.appendingPathComponent("alerts.yml"))
+        try FileManager.default.copyItem(at: MonitoringFiles.alerts.resolvingSymlinksInPath(), to: directory.appendingPathComponent("alerts.yml"))
         let recording = try MonitoringFiles.text(MonitoringFiles.recordingRulesFile)
         try #require(recording.contains("interval: 30s"))
         try recording.replacingOccurrences(of: "interval: 30s", with: "interval: 1s")

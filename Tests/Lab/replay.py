@@ -202,10 +202,18 @@ def plumtree_figures(prometheus):
 
     delivered = total("plumtree_messages_delivered_total")
     duplicates = total("plumtree_messages_duplicate_total")
-    sent = [total(f"plumtree_{kind}_sent_total") for kind in ("gossip", "ihave", "graft", "prune")]
+    sent = [total(f"plumtree_{kind}_sent_total") for kind in KINDS]
     if not delivered or duplicates is None or None in sent:
         return {}
-    return {"rmr": round(duplicates / delivered, 3), "plumtree_messages_per_delivery": round(sum(sent) / delivered, 2)}
+    figures = {"rmr": round(duplicates / delivered, 3), "plumtree_messages_per_delivery": round(sum(sent) / delivered, 2)}
+    # Each kind on its own, so that a difference in the sum can be traced to the messages that make it.
+    for kind, count in zip(KINDS, sent):
+        figures[f"{kind}_per_delivery"] = round(count / delivered, 2)
+    return figures
+
+
+# The Plumtree messages counted per delivery, by the name of their sent counter.
+KINDS = ("gossip", "ihave", "graft", "prune")
 
 
 def simulate(run, scenario, plan):
@@ -229,6 +237,9 @@ def simulate(run, scenario, plan):
         "heal_seconds": rounded_or_none(answer.get("time_to_heal")),
         "rmr": round(answer["rmr"], 3),
         "plumtree_messages_per_delivery": round(answer["plumtree_messages_per_delivery"], 2),
+        # Divided by Plumtree's own delivery counter, as the lab's figures are.
+        **{f"{kind}_per_delivery": round(answer[f"{field}_sent"] / max(1.0, answer["plumtree_delivered"]), 2)
+           for kind, field in zip(KINDS, ("gossip", "ihave", "grafts", "prunes"))},
         "passed": answer["passed"],
         "failures": answer.get("failures", []),
     }
@@ -260,6 +271,8 @@ def compare(run, lab, simulated):
             findings.append(f"{key}: lab {ours}, simulator {theirs}")
             if key not in TOLERANCES:
                 run.failures.append(f"the simulator disagrees with the lab on {key}: lab {ours}, simulator {theirs}")
+    for key in (f"{kind}_per_delivery" for kind in KINDS):
+        rows[key] = (lab.get(key), simulated.get(key), "shown")
     # The simulator's own checks are set for its default size; at the lab's they may not hold, and the lab,
     # not the simulator's expectation, is the reference here. They are shown, not judged.
     rows["simulator's own checks"] = ("", "pass" if simulated["passed"] else "; ".join(simulated["failures"])[:200], "shown")

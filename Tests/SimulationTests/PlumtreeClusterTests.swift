@@ -8,7 +8,7 @@ struct PlumtreeClusterTests {
     static func run(pruning: Bool, seed: UInt64 = 11) -> RunMeasures {
         var config = PlumtreeConfig.lan
         config.pruning = pruning
-        let cluster = Cluster(ClusterOptions(nodes: 30, seed: seed, plumtree: config, scrapeInterval: nil))
+        let cluster = Cluster(ClusterOptions(nodes: 30, seed: seed, membership: .oracle, plumtree: config, scrapeInterval: nil))
         cluster.run(for: .seconds(2))
         for i in 0..<40 {
             cluster.at(.seconds(2) + .milliseconds(100 * i)) { $0.broadcast(from: NodeID(i % 30)) }
@@ -31,7 +31,7 @@ struct PlumtreeClusterTests {
 
     @Test("a partition delays delivery; healing delivers everything broadcast meanwhile")
     func partitionThenHeal() {
-        let cluster = Cluster(ClusterOptions(nodes: 20, seed: 5, scrapeInterval: nil))
+        let cluster = Cluster(ClusterOptions(nodes: 20, seed: 5, membership: .oracle, scrapeInterval: nil))
         cluster.run(for: .seconds(2))
         cluster.partition([cluster.nodes(0..<10), cluster.nodes(10..<20)])
         let keys = (0..<5).compactMap { cluster.broadcast(from: NodeID($0)) }

@@ -56,6 +56,23 @@ public struct NodeIO {
     public internal(set) var streams: [StreamRequest] = []
     public internal(set) var replies: [StreamReply] = []
     public internal(set) var observations: [Observation] = []
+    /// What the node handed its application, payloads included; collected only while the engine has a
+    /// handler for them (``Simulation/onApplicationDelivery``), so large runs copy no payloads.
+    public internal(set) var applicationDeliveries: [ApplicationDelivery] = []
+    /// Whether ``deliverToApplication(_:)`` keeps what it is given.
+    public internal(set) var wantsApplicationDeliveries = false
+
+    /// One message a node handed its application.
+    public struct ApplicationDelivery: Sendable {
+        /// The key the broadcast was recorded under.
+        public var key: UInt64
+        /// The node that broadcast it, when its name is a simulated node's.
+        public var origin: NodeID?
+        /// The application's payload, without the simulator's key.
+        public var payload: [UInt8]
+        /// Hops from the origin.
+        public var hops: Int
+    }
 
     public init() {}
 
@@ -81,13 +98,21 @@ public struct NodeIO {
         observations.append(observation)
     }
 
-    var isEmpty: Bool { datagrams.isEmpty && streams.isEmpty && replies.isEmpty && observations.isEmpty }
+    /// Hands a delivered message to the application's handler, if the engine has one.
+    public mutating func deliverToApplication(_ delivery: ApplicationDelivery) {
+        if wantsApplicationDeliveries { applicationDeliveries.append(delivery) }
+    }
+
+    var isEmpty: Bool {
+        datagrams.isEmpty && streams.isEmpty && replies.isEmpty && observations.isEmpty && applicationDeliveries.isEmpty
+    }
 
     mutating func clear() {
         datagrams.removeAll(keepingCapacity: true)
         streams.removeAll(keepingCapacity: true)
         replies.removeAll(keepingCapacity: true)
         observations.removeAll(keepingCapacity: true)
+        applicationDeliveries.removeAll(keepingCapacity: true)
     }
 }
 

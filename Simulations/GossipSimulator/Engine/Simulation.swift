@@ -86,6 +86,11 @@ public final class Simulation<Node: SimulatedNode> {
     private var nodeStore: [Node?] = []
     @exclusivity(unchecked) private var queue = EventQueue<Event>()
     private var io = NodeIO()
+    /// Called with every message a node hands its application, after the node's own call is over, so the
+    /// handler may act on the cluster (broadcast in turn, inject a fault).
+    public var onApplicationDelivery: ((NodeID, NodeIO.ApplicationDelivery) -> Void)? {
+        didSet { io.wantsApplicationDeliveries = onApplicationDelivery != nil }
+    }
     @exclusivity(unchecked) private var topology = Topology()
     private var linkOverrides: [UInt64: LinkConditions] = [:]
     private var nodeOverrides: [Int: LinkConditions] = [:]
@@ -466,7 +471,12 @@ public final class Simulation<Node: SimulatedNode> {
                 at: now + latency(index, opener) + retransmissions(from: index, to: opener, firstTimeout: Self.dataRetransmit),
                 .streamReply(opener: Int32(opener), from: Int32(index), token: reply.stream.token, bytes: reply.bytes, openerLife: openerLife))
         }
+        let handed = io.applicationDeliveries
         io.clear()
+        // Last, with the engine's state settled: the handler may call back into the simulation.
+        if let handler = onApplicationDelivery {
+            for delivery in handed { handler(from, delivery) }
+        }
     }
 
     private func sendDatagram(from: Int, to: Int, bytes: [UInt8]) {

@@ -1,5 +1,5 @@
 /// The payloads the simulator broadcasts: an 8-byte message key (little-endian) then filler up to the
-/// requested size. The key lets the run's measures match every delivery to its broadcast without relying
+/// requested size, or the application's own payload (``Cluster/broadcast(from:payload:)``). The key lets the run's measures match every delivery to its broadcast without relying
 /// on the Plumtree core's message ids.
 public enum BroadcastPayload {
     /// A payload of `size` bytes (at least 8) carrying `key`.
@@ -17,6 +17,20 @@ public enum BroadcastPayload {
             bytes[i] = UInt8(truncatingIfNeeded: state)
         }
         return bytes
+    }
+
+    /// An application's own payload, carried after `key`.
+    public static func wrap(_ payload: [UInt8], key: UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 8)
+        bytes.reserveCapacity(8 + payload.count)
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i))) }
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    /// What follows the key: the application's payload (or the filler of ``make(key:size:)``).
+    public static func body(of payload: [UInt8]) -> [UInt8] {
+        payload.count > 8 ? Array(payload[8...]) : []
     }
 
     /// The key a payload carries, nil when it is shorter than 8 bytes.

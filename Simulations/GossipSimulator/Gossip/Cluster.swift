@@ -49,7 +49,7 @@ public struct ClusterOptions: Sendable {
     public var checkInvariants = false
 
     public init(
-        nodes: Int, seed: UInt64, membership: MembershipMode = .oracle, plumtree: PlumtreeConfig = .lan,
+        nodes: Int, seed: UInt64, membership: MembershipMode = .swim, plumtree: PlumtreeConfig = .lan,
         conditions: LinkConditions = .lan, oracleDetectionDelay: Duration = .seconds(5),
         scrapeInterval: Duration? = .seconds(15), payloadSize: Int = 256, metrics: MetricsBackend = .prometheus
     ) {
@@ -65,14 +65,32 @@ public struct ClusterOptions: Sendable {
     }
 }
 
-/// A cluster of gossip nodes in virtual time: the API a test uses to build a cluster, inject faults and
-/// assert on deliveries, metrics and measures.
+/// One message a simulated node handed its application (``Cluster/onDelivery``).
+public struct SimulatedDelivery: Sendable {
+    /// The node that delivered it.
+    public var node: NodeID
+    /// The key ``Cluster/broadcast(from:payload:)`` returned for it.
+    public var key: UInt64
+    /// The node that broadcast it.
+    public var origin: NodeID?
+    /// The payload as the application broadcast it.
+    public var payload: [UInt8]
+    /// Hops from the origin.
+    public var hops: Int
+    /// The virtual time of the delivery.
+    public var time: Instant
+}
+
+/// A cluster of gossip nodes in virtual time: the API a test uses to build a cluster, put its own
+/// application on the nodes, inject faults and assert on deliveries, metrics, measures and alerts.
 ///
 /// ```swift
-/// let cluster = Cluster(ClusterOptions(nodes: 16, seed: 1))
-/// cluster.run(for: .seconds(5))
+/// var options = ClusterOptions(nodes: 16, seed: 1)
+/// options.plumtree.messageCacheTTL = .seconds(300)  // longer than the partition, so repair has what to send
+/// let cluster = Cluster(options)
+/// cluster.run(for: .seconds(10))
 /// cluster.partition([cluster.nodes(0..<8), cluster.nodes(8..<16)])
-/// let key = cluster.broadcast(from: NodeID(0))
+/// let key = cluster.broadcast(from: NodeID(0), payload: Array("hello".utf8))!
 /// cluster.run(for: .seconds(30))
 /// cluster.heal()
 /// cluster.run(for: .seconds(30))
@@ -137,6 +155,61 @@ public final class Cluster {
         guard done == true else { return nil }
         nextKey += 1
         return key
+    }
+
+    /// Broadcasts an application's own payload from `node`; returns its key (nil if the node is down or
+    /// refused it). The simulator carries the key in 8 bytes before the payload, to match deliveries to
+    /// broadcasts; ``onDelivery`` hands the payload back without them.
+    @discardableResult
+    public func broadcast(from node: NodeID, payload: [UInt8]) -> UInt64? {
+        let key = nextKey
+        let done: Bool? = simulation.perform(on: node) { node, now, io in
+            (try? node.broadcast(key: key, payload: payload, now: now, io: &io)) != nil
+        }
+        guard done == true else { return nil }
+        nextKey += 1
+        return key
+    }
+
+    /// Called with every message any node hands its application, once that node's own step is over: the
+    /// handler may broadcast in turn, crash a node or change the network, as a service on that node
+    /// would. Nil (the default) copies no payloads, for large runs.
+    public var onDelivery: ((SimulatedDelivery) -> Void)? {
+        didSet {
+            guard let handler = onDelivery else {
+                simulation.onApplicationDelivery = nil
+                return
+            }
+            simulation.onApplicationDelivery = { [unowned self] node, delivery in
+                handler(SimulatedDelivery(node: node, key: delivery.key, origin: delivery.origin, payload: delivery.payload,
+                                          hops: delivery.hops, time: self.now))
+            }
+        }
+    }
+
+    /// What `node` thinks of every other member: with swim membership its membership table (members it
+    /// has forgotten are absent); with oracle membership what the oracle last told it. Empty when the
+    /// node is not running.
+    public func view(of node: NodeID) -> [NodeID: ObservedMemberState] {
+        guard simulation.state(of: node) == .running else { return [:] }
+        var view: [NodeID: ObservedMemberState] = [:]
+        switch options.membership {
+        case .swim:
+            for member in simulation.node(node)?.members ?? [] {
+                guard let id = NodeID(name: member.name), id != node else { continue }
+                view[id] = switch member.state {
+                case .alive: .alive
+                case .suspect: .suspect
+                case .dead: .dead
+                case .left: .left
+                }
+            }
+        case .oracle:
+            for member in simulation.allNodes where member != node {
+                view[member] = oracleDown.contains(UInt64(node.index) << 32 | UInt64(member.index)) ? .dead : .alive
+            }
+        }
+        return view
     }
 
     /// Whether every running node other than the origin, started before the broadcast, delivered it.

@@ -54,7 +54,7 @@ public struct ClusterNode: SimulatedNode {
     /// The node's overlay and Plumtree state.
     public var plumtreeSnapshot: PlumtreeSnapshot { core.plumtreeSnapshot }
     /// Every member the node knows, itself included (swim mode).
-    public var members: [Member] { core.members }
+    var members: [Member] { core.members }
     /// Failed members the node still tries to reach again.
     public var reconnectTargets: [String] { core.reconnectTargets }
     /// A broken invariant of the node, if any.
@@ -102,7 +102,15 @@ public struct ClusterNode: SimulatedNode {
 
     /// Broadcasts a payload carrying `key` (see ``BroadcastPayload``).
     public mutating func broadcast(key: UInt64, size: Int, now: Instant, io: inout NodeIO) throws(PlumtreeBroadcastError) {
-        let payload = BroadcastPayload.make(key: key, size: size)
+        try broadcast(BroadcastPayload.make(key: key, size: size), key: key, now: now, io: &io)
+    }
+
+    /// Broadcasts an application's payload, `key` before it.
+    public mutating func broadcast(key: UInt64, payload: [UInt8], now: Instant, io: inout NodeIO) throws(PlumtreeBroadcastError) {
+        try broadcast(BroadcastPayload.wrap(payload, key: key), key: key, now: now, io: &io)
+    }
+
+    private mutating func broadcast(_ payload: [UInt8], key: UInt64, now: Instant, io: inout NodeIO) throws(PlumtreeBroadcastError) {
         _ = try core.broadcast(payload, now: now, into: &outputs)
         io.observe(.originated(message: key, bytes: payload.count))
         flush(io: &io)
@@ -167,6 +175,11 @@ public struct ClusterNode: SimulatedNode {
             case .deliver(let message):
                 if let key = BroadcastPayload.key(of: message.payload) {
                     io.observe(.delivered(message: key, hops: message.hops))
+                    if io.wantsApplicationDeliveries {
+                        io.deliverToApplication(NodeIO.ApplicationDelivery(
+                            key: key, origin: NodeID(name: message.origin), payload: BroadcastPayload.body(of: message.payload),
+                            hops: message.hops))
+                    }
                 }
             case .member(let event):
                 observe(event, io: &io)

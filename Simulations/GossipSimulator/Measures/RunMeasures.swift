@@ -27,6 +27,9 @@ public struct RunMeasures: Sendable, Codable, Equatable {
     public var bytesPerDelivery = 0.0
     /// Plumtree messages sent per delivery (Gossip, IHave, Graft, Prune).
     public var plumtreeMessagesPerDelivery = 0.0
+    /// Deliveries as Plumtree counts them (`plumtree_messages_delivered_total`, the cluster's sum): the
+    /// denominator a real cluster's figures can use, for comparing with ``deliveries``.
+    public var plumtreeDelivered = 0.0
     public var gossipSent = 0.0
     public var ihaveSent = 0.0
     public var graftsSent = 0.0
@@ -87,6 +90,7 @@ extension Simulation {
         m.latencyP99 = recorder.latency.quantile(0.99)
         m.latencyMax = recorder.latency.quantile(1)
         let delivered = clusterTotal("plumtree_messages_delivered_total")
+        m.plumtreeDelivered = delivered
         let duplicates = clusterTotal("plumtree_messages_duplicate_total")
         m.rmr = delivered > 0 ? duplicates / delivered : 0
         m.gossipSent = clusterTotal("plumtree_gossip_sent_total")

@@ -32,13 +32,17 @@ public enum PromtoolProofError: Error, CustomStringConvertible {
     case rulesMissing(String)
     case noAlerts(String)
     case promtoolFailed(String)
+    /// The cluster kept no metric series to judge (``ClusterOptions/scrapeInterval`` is nil).
+    case noMetrics
 
     public var description: String {
         switch self {
-        case .promtoolMissing: "promtool not found on PATH or in /usr/bin: install Debian's prometheus package (make deps)"
-        case .rulesMissing(let path): "alert rules not found at \(path): run from the repository root or pass --rules"
+        case .promtoolMissing:
+            "promtool not found on PATH or in /usr/bin: install it with Debian's prometheus package (apt-get install prometheus), or put a promtool on PATH"
+        case .rulesMissing(let path): "alert rules not found at \(path)"
         case .noAlerts(let path): "no '- alert:' rule found in \(path)"
         case .promtoolFailed(let output): "promtool could not run the test: \(output)"
+        case .noMetrics: "the cluster scraped no metrics to judge alerts by: give ClusterOptions a scrapeInterval"
         }
     }
 }
@@ -107,24 +111,7 @@ public struct PromtoolProof {
         guard !names.isEmpty else { throw .noAlerts(rulesFile) }
         let times = plan.checkTimes(until: end)
         let series = inputSeries(sampler)
-
-        // Pass 1: expect silence everywhere; promtool tells what fired.
-        var checks: [(Int, String, [String])] = []
-        for t in times { for alert in names { checks.append((t, alert, [])) } }
-        let firstFile = "\(directory)/\(name)-discover.promtest.yml"
-        let first = try runPromtool(file: firstFile, series: series, interval: sampler.interval, checks: checks)
-        let got = PromtoolOutput.parse(first.output)
-        if first.status != 0 && got.isEmpty { throw .promtoolFailed(first.output) }
-        var firing: [String: [(labels: [(String, String)], annotations: [(String, String)])]] = [:]
-        var fired: [AlertFiring] = []
-        for entry in got {
-            firing["\(entry.seconds)|\(entry.alert)"] = entry.alerts
-            for alert in entry.alerts {
-                let instance = alert.labels.first { $0.0 == "instance" }?.1 ?? ""
-                fired.append(AlertFiring(seconds: entry.seconds, alert: entry.alert, instance: instance))
-            }
-        }
-        fired.sort { ($0.seconds, $0.alert, $0.instance) < ($1.seconds, $1.alert, $1.instance) }
+        let (firing, fired, firstFile) = try discover(series: series, interval: sampler.interval, names: names, times: times, name: name)
 
         // Judge the plan, and build pass 2's expectations.
         var failures: [String] = []
@@ -169,6 +156,39 @@ public struct PromtoolProof {
         return AlertVerdict(
             passed: failures.isEmpty && second.status == 0, failures: failures, fired: fired, expected: expected,
             alertNames: names, testFile: finalFile, promtoolOutput: second.output)
+    }
+
+    /// What fires at each of `times` over the series of `sampler`, without judging it against a plan.
+    public func firing(_ sampler: MetricsSampler, times: [Int], name: String) throws(PromtoolProofError) -> [AlertFiring] {
+        let rules = (try? String(contentsOfFile: rulesFile, encoding: .utf8)) ?? ""
+        let names = Self.alertNames(in: rules)
+        guard !names.isEmpty else { throw .noAlerts(rulesFile) }
+        let (_, fired, file) = try discover(series: inputSeries(sampler), interval: sampler.interval, names: names, times: times, name: name)
+        try? FileManager.default.removeItem(atPath: file)
+        return fired
+    }
+
+    /// Pass 1: expects silence everywhere, and reads from promtool's answer what fired, whole (by check
+    /// time and alert) and as firings.
+    private func discover(series: String, interval: Duration, names: [String], times: [Int], name: String) throws(PromtoolProofError)
+        -> (whole: [String: [(labels: [(String, String)], annotations: [(String, String)])]], fired: [AlertFiring], file: String) {
+        var checks: [(Int, String, [String])] = []
+        for t in times { for alert in names { checks.append((t, alert, [])) } }
+        let file = "\(directory)/\(name)-discover.promtest.yml"
+        let first = try runPromtool(file: file, series: series, interval: interval, checks: checks)
+        let got = PromtoolOutput.parse(first.output)
+        if first.status != 0 && got.isEmpty { throw .promtoolFailed(first.output) }
+        var whole: [String: [(labels: [(String, String)], annotations: [(String, String)])]] = [:]
+        var fired: [AlertFiring] = []
+        for entry in got {
+            whole["\(entry.seconds)|\(entry.alert)"] = entry.alerts
+            for alert in entry.alerts {
+                let instance = alert.labels.first { $0.0 == "instance" }?.1 ?? ""
+                fired.append(AlertFiring(seconds: entry.seconds, alert: entry.alert, instance: instance))
+            }
+        }
+        fired.sort { ($0.seconds, $0.alert, $0.instance) < ($1.seconds, $1.alert, $1.instance) }
+        return (whole, fired, file)
     }
 
     private func inputSeries(_ sampler: MetricsSampler) -> String {

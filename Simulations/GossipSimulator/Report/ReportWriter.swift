@@ -118,6 +118,8 @@ public enum ResultJSON {
             ("messages", "\(m.messages)"), ("deliveries", "\(m.deliveries)"),
             ("messages_per_delivery", num(m.messagesPerDelivery)), ("bytes_per_delivery", num(m.bytesPerDelivery)),
             ("plumtree_messages_per_delivery", num(m.plumtreeMessagesPerDelivery)),
+            ("gossip_sent", num(m.gossipSent)), ("ihave_sent", num(m.ihaveSent)), ("prunes_sent", num(m.prunesSent)),
+            ("plumtree_delivered", num(m.plumtreeDelivered)),
             ("grafts_sent", num(m.graftsSent)), ("graft_successes", num(m.graftSuccesses)), ("graft_failures", num(m.graftFailures)),
             ("false_suspicions", "\(m.falseSuspicions)"), ("false_deaths", "\(m.falseDeaths)"),
             ("time_to_first_detection", m.timeToFirstDetection.map(num) ?? "null"),

@@ -40,7 +40,7 @@ public struct RunSettings: Sendable {
     public var nodes: Int?
     public var seed: UInt64
     public var baseline: Bool
-    /// The alert rule file; nil finds monitoring/prometheus/alerts.yml from the working directory up.
+    /// The alert rule file; nil: ``ScenarioRunner/defaultRulesFile()``.
     public var rulesFile: String?
     /// Where the promtool files go (the report folder); nil: a temporary folder.
     public var outputDirectory: String?
@@ -62,17 +62,11 @@ public struct RunSettings: Sendable {
 }
 
 public enum ScenarioRunner {
-    /// Finds the alert rules: `GOSSIP_ALERT_RULES`, else monitoring/prometheus/alerts.yml in the working
-    /// directory or any parent.
+    /// The alert rules runs are judged by unless told otherwise: `GOSSIP_ALERT_RULES` when set, else the
+    /// package's own rules (monitoring/prometheus/alerts.yml, shipped with the library as a resource).
     public static func defaultRulesFile() -> String? {
         if let path = ProcessInfo.processInfo.environment["GOSSIP_ALERT_RULES"] { return path }
-        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        for _ in 0..<8 {
-            let candidate = dir.appendingPathComponent("monitoring/prometheus/alerts.yml").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        return nil
+        return AlertRules.packaged
     }
 
     /// Runs `scenario`; `progress` hears the share of virtual time done (0...1).
@@ -90,7 +84,7 @@ public enum ScenarioRunner {
             let directory = settings.outputDirectory ?? FileManager.default.temporaryDirectory
                 .appendingPathComponent("plumtree-sim-\(scenario.name)-\(settings.seed)-\(ProcessInfo.processInfo.processIdentifier)").path
             do {
-                guard let rules = settings.rulesFile ?? defaultRulesFile() else { throw PromtoolProofError.rulesMissing("monitoring/prometheus/alerts.yml") }
+                guard let rules = settings.rulesFile ?? defaultRulesFile() else { throw PromtoolProofError.rulesMissing("the package's alerts.yml resource") }
                 let proof = try PromtoolProof(rulesFile: rules, directory: directory)
                 verdict = try proof.verify(sampler, plan: context.plan, end: scenario.duration, name: scenario.name)
                 failures += verdict!.failures
