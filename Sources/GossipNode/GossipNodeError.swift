@@ -35,7 +35,7 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .addressInUse(let address):
-            return "\(address) is already in use: stop the other process or choose another port with --bind"
+            return "\(address) is already in use: stop the other process or choose another port (0 lets the OS choose)"
         case .bindFailed(let address, let reason):
             return "cannot listen on \(address): \(reason)"
         case .seedsUnreachable(let reasons):

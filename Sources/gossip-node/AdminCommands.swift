@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import GossipNode
 
@@ -40,6 +41,9 @@ struct BroadcastCommand: ParsableCommand {
             while let line = readLine(strippingNewline: false) { input += Array(line.utf8) }
             bytes = input
         }
+        guard !bytes.isEmpty else {
+            throw ValidationError("nothing to broadcast: give the payload as an argument or on standard input")
+        }
         let response = try callAdmin { () throws(AdminClient.Failure) in try client.post("/v1/broadcast", body: bytes) }
         print(options.json ? response.text : (try AdminJSON.string(response.body, key: "id") ?? response.text))
     }
@@ -56,24 +60,29 @@ struct HealthCommand: ParsableCommand {
         do {
             response = try client.get("/health")
         } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
+            printError("error: \(unreachableMessage(error))")
+            throw ExitStatus.unreachable
         }
         if options.json {
             print(response.text)
         } else {
-            let status = (try? AdminJSON.string(response.body, key: "status")) ?? nil
-            let reasons = (try? AdminJSON.strings(response.body, key: "reasons")) ?? []
-            print("status: \(status ?? "unknown")")
-            for reason in reasons { print("  - \(reason)") }
+            let report = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+            print("status: \(report["status"] as? String ?? "unknown")")
+            // Each reason as the health model states it: its code, its severity and what it means.
+            for reason in report["reasons"] as? [[String: Any]] ?? [] {
+                let code = reason["code"] as? String ?? "?"
+                let severity = reason["severity"] as? String ?? "?"
+                print("  - \(code) (\(severity)): \(reason["message"] as? String ?? "")")
+            }
         }
-        if response.status != 200 { throw ExitCode(1) }
+        if response.status != 200 { throw ExitStatus.refused }
     }
 }
 
 /// `gossip-node leave`: ask a running agent to leave the cluster gracefully and stop.
 struct LeaveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "leave", abstract: "Make a running agent leave gracefully.")
+    static let configuration = CommandConfiguration(
+        commandName: "leave", abstract: "Make a running agent leave the cluster gracefully; the agent then exits.")
     @OptionGroup var options: AdminOptions
 
     func run() throws {

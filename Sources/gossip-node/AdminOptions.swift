@@ -18,10 +18,10 @@ struct AdminOptions: ParsableArguments {
 
     func client() throws -> AdminClient {
         let address: SocketAddress
-        do {
-            address = try SocketAddress(parsing: admin)
+        do throws(ConfigurationError) {
+            address = try ValueParsers.address(admin, key: "--admin", source: .flag)
         } catch {
-            throw ValidationError("--admin: \(error)")
+            throw ValidationError("\(error)")
         }
         var token = self.token
         if token == nil, let tokenFile {
@@ -42,12 +42,24 @@ func callAdmin(_ body: () throws(AdminClient.Failure) -> AdminClient.Response) t
     do {
         response = try body()
     } catch {
-        printError("error: \(error)")
-        throw ExitCode(2)
+        printError("error: \(unreachableMessage(error))")
+        throw ExitStatus.unreachable
     }
     guard (200..<300).contains(response.status) else {
         printError("error: the agent answered \(response.status): \(response.text)")
-        throw ExitCode(1)
+        throw ExitStatus.refused
     }
     return response
+}
+
+/// Why the admin API could not be used, with what to check.
+func unreachableMessage(_ failure: AdminClient.Failure) -> String {
+    switch failure {
+    case .malformedResponse, .timedOut:
+        return "\(failure); is --admin the agent's admin address (its --admin), not its gossip port (its --bind)?"
+    case .connectFailed(let address, _):
+        return "\(failure) (the agent's --admin \(address))"
+    case .responseTooLarge:
+        return "\(failure)"
+    }
 }

@@ -12,7 +12,8 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then GOSSIP_* environment variables, then --config FILE (YAML), then the \
             profile's defaults. Every setting of the file can be given in the environment: \
-            membership.probe_interval is GOSSIP_MEMBERSHIP_PROBE_INTERVAL.
+            membership.probe_interval is GOSSIP_MEMBERSHIP_PROBE_INTERVAL. `gossip-node settings` lists every \
+            setting with its variable and its default under each profile.
             """
     )
 
@@ -79,7 +80,7 @@ struct AgentCommand: AsyncParsableCommand {
             configuration = try GossipNodeConfiguration.load(file: config, environment: processEnvironment(), flags: flagSettings)
         } catch {
             printError("error: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.usage
         }
         // Nothing reads the delivery streams unless messages are printed: buffering them would hold up to
         // `deliveryBufferLimit` payloads (10,000 of up to 64 KiB) for no one.
@@ -88,8 +89,8 @@ struct AgentCommand: AsyncParsableCommand {
         do {
             node = try await GossipNode(configuration: configuration)
         } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+            printError("error: \(Self.explain(error, configuration))")
+            throw ExitStatus.refused
         }
         let printer = printMessages ? Task { for await message in node.messages { MessagePrinter.print(message) } } : nil
         do {
@@ -99,9 +100,9 @@ struct AgentCommand: AsyncParsableCommand {
                 // Keep running: the seeds may come up later, and others may join through us.
                 printError("warning: \(error)")
             } else {
-                printError("error: \(error)")
+                printError("error: \(Self.explain(error, configuration))")
                 await node.shutdown()
-                throw ExitCode(1)
+                throw ExitStatus.refused
             }
         }
         let group = ServiceGroup(
@@ -111,5 +112,12 @@ struct AgentCommand: AsyncParsableCommand {
                                  logger: Logger(label: "gossip.lifecycle")))
         try await group.run()
         printer?.cancel()
+    }
+
+    /// The node's error, with the flag that sets what it names: the library's words name no flag.
+    static func explain(_ error: any Error, _ configuration: GossipNodeConfiguration) -> String {
+        guard case .addressInUse(let address)? = error as? GossipNodeError else { return "\(error)" }
+        let flag = address == configuration.admin ? "--admin" : "--bind"
+        return "\(error); set another with \(flag)"
     }
 }

@@ -146,6 +146,51 @@ import Testing
         #expect(unknownKey.output.contains("plumtree.eager_fanuot"), "got: \(unknownKey.output)")
     }
 
+    @Test func everyCommandExitsByOneSchemeAndSaysWhatToDo() async throws {
+        let version = try await Self.cli(["--version"])
+        #expect(version.status == 0 && version.output.hasPrefix("gossip-node "), "got: \(version.output)")
+
+        // Usage: 64, naming what was wrong.
+        let badFlag = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1:0", "--profile", "moon"])
+        #expect(badFlag.status == 64, "got \(badFlag.status): \(badFlag.output)")
+        let unresolvable = try await Self.cli(["health", "--admin", "no-such-host.invalid:19101"])
+        #expect(unresolvable.status == 64 && unresolvable.output.contains("cannot resolve 'no-such-host.invalid'"),
+                "got \(unresolvable.status): \(unresolvable.output)")
+        let unresolvableSeed = try await Self.cli(["agent", "--name", "x", "--bind", "127.0.0.1:0", "--join", "no-such-host.invalid:7946"])
+        #expect(unresolvableSeed.status == 64 && unresolvableSeed.output.contains("cannot resolve 'no-such-host.invalid'"),
+                "the same words for a seed as for --admin; got \(unresolvableSeed.status): \(unresolvableSeed.output)")
+
+        let workspace = try TestWorkspace("exit-status")
+        let agents = try await Self.startAgents(1, workspace: workspace, prefix: "exits")
+        var passed = false
+        defer { if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) } }
+        #expect(await eventually(timeout: .seconds(10)) { !(await Self.members(via: agents[0].admin)).isEmpty })
+
+        // A host name where an address goes, resolved: localhost's port, written as a name.
+        let port = agents[0].admin.split(separator: ":").last.map(String.init) ?? ""
+        let byName = try await Self.cli(["health", "--admin", "localhost:\(port)"])
+        #expect(byName.output.contains("status:"), "got \(byName.status): \(byName.output)")
+
+        // health prints its status and reasons; a lone agent has no peer, so it is not healthy: 1.
+        let health = try await Self.cli(["health", "--admin", agents[0].admin])
+        #expect(health.status == 1 && health.output.contains("status: ") && health.output.contains("  - "),
+                "health should print its status and reasons and exit 1; got \(health.status): \(health.output)")
+
+        // The agent's gossip port is not its admin API: 69, and the hint says which flag to check.
+        let wrongPort = try await Self.cli(["members", "--admin", agents[0].bind])
+        #expect(wrongPort.status == 69 && wrongPort.output.contains("--bind"), "got \(wrongPort.status): \(wrongPort.output)")
+
+        // Nothing to broadcast is refused, and nothing is sent.
+        let empty = try await Self.cli(["broadcast", "--admin", agents[0].admin, ""])
+        #expect(empty.status == 64 && empty.output.contains("nothing to broadcast"), "got \(empty.status): \(empty.output)")
+
+        await agents[0].process.stop()
+        // Nobody there any more: 69.
+        let gone = try await Self.cli(["health", "--admin", agents[0].admin])
+        #expect(gone.status == 69, "got \(gone.status): \(gone.output)")
+        passed = version.status == 0 && health.status == 1 && wrongPort.status == 69 && gone.status == 69
+    }
+
     @Test func aPortInUseIsNamed() async throws {
         let workspace = try TestWorkspace("port-in-use")
         let agents = try await Self.startAgents(1, workspace: workspace, prefix: "holder")
@@ -153,8 +198,13 @@ import Testing
         defer { if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) } }
         #expect(await eventually(timeout: .seconds(10)) { !(await Self.members(via: agents[0].admin)).isEmpty })
         let clash = try await Self.cli(["agent", "--name", "clash", "--bind", agents[0].bind])
-        #expect(clash.status != 0)
-        #expect(clash.output.contains(agents[0].bind) && clash.output.contains("in use"), "got: \(clash.output)")
+        #expect(clash.status == 1)
+        #expect(clash.output.contains(agents[0].bind) && clash.output.contains("in use") && clash.output.contains("--bind"),
+                "got: \(clash.output)")
+        let adminClash = try await Self.cli(["agent", "--name", "clash", "--bind", "127.0.0.1:0", "--admin", agents[0].admin])
+        #expect(adminClash.status == 1)
+        #expect(adminClash.output.contains(agents[0].admin) && adminClash.output.contains("--admin") && !adminClash.output.contains("--bind"),
+                "got: \(adminClash.output)")
         await agents[0].process.stop()
         passed = clash.status != 0
     }

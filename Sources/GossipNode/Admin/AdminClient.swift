@@ -39,7 +39,7 @@ public struct AdminClient: Sendable {
         public var description: String {
             switch self {
             case .connectFailed(let address, let reason):
-                return "cannot reach the admin API at \(address): \(reason); is the agent running with --admin \(address)?"
+                return "cannot reach the admin API at \(address): \(reason); is the agent running, with its admin API there?"
             case .timedOut(let address): return "the admin API at \(address) did not answer in time"
             case .malformedResponse(let why): return "the admin API answered something that is not HTTP: \(why)"
             case .responseTooLarge(let limit): return "the admin API's answer exceeded \(limit) bytes"

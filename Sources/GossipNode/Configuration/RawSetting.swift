@@ -68,7 +68,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownKey(let key, let source):
-            return "unknown setting '\(key)' in \(source): check its spelling against docs (gossip-node agent --help lists every setting)"
+            return "unknown setting '\(key)' in \(source): check its spelling (`gossip-node settings` lists every setting with its defaults)"
         case .invalidValue(let key, let value, let expected, let source):
             return "invalid value '\(value)' for '\(key)' in \(source): expected \(expected)"
         case .outOfRange(let key, let value, let allowed, let source):

@@ -84,11 +84,28 @@ package enum ValueParsers {
         }
     }
 
+    /// `HOST:PORT`: an IP literal, or a host name resolved now through the system resolver (its first
+    /// IPv4 address, else its first IPv6 one).
     package static func address(_ text: String, key: String, source: SettingSource) throws(ConfigurationError) -> SocketAddress {
+        let t = text.trimmed
+        let literal: SocketAddressParseError
         do {
-            return try SocketAddress(parsing: text.trimmed)
+            return try SocketAddress(parsing: t)
         } catch {
-            throw .invalidValue(key: key, value: text, expected: "HOST:PORT with an IP literal and a port in 0...65535 (\(error))", source: source)
+            literal = error
+        }
+        // Not an IP literal: a host name with a valid port is resolved; anything else keeps the parser's reason.
+        guard !t.hasPrefix("["), let colon = t.lastIndex(of: ":"), let port = UInt16(t[t.index(after: colon)...]) else {
+            throw .invalidValue(key: key, value: text, expected: "HOST:PORT, HOST an IP address or a host name, PORT in 0...65535 (\(literal))", source: source)
+        }
+        let host = String(t[..<colon])
+        guard !host.contains(":") else {
+            throw .invalidValue(key: key, value: text, expected: "HOST:PORT, an IPv6 address in brackets ([::1]:7946) (\(literal))", source: source)
+        }
+        do {
+            return try HostResolver.resolve(host, port: port)[0]
+        } catch {
+            throw .invalidValue(key: key, value: text, expected: "HOST:PORT with a host that resolves (\(error))", source: source)
         }
     }
 
