@@ -43,13 +43,29 @@ extension GossipNode {
     public func join(_ seeds: [SocketAddress]) async throws(GossipNodeError) -> Int {
         guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
         let engine = engineBox
-        let failures: [String] = await withCheckedContinuation { continuation in
+        let failures: [(seed: SocketAddress, outcome: NodeEngine.SeedOutcome)] = await withCheckedContinuation { continuation in
             let accepted = loop.execute {
                 engine.value.join(seeds) { failures in continuation.resume(returning: failures) }
             }
-            if !accepted { continuation.resume(returning: seeds.map { "\($0): the node stopped" }) }
+            if !accepted { continuation.resume(returning: seeds.map { ($0, .stopped) }) }
         }
-        if failures.count == seeds.count && !seeds.isEmpty { throw .seedsUnreachable(failures) }
+        for failure in failures {
+            // Another live member has this name: the node must not run on under it. It shuts down without
+            // announcing a leave, which would mark the real member left.
+            if case .failed(.nameInUse(let address)) = failure.outcome {
+                logger.error("name in use", metadata: ["name": "\(configuration.name)", "member": "\(address)"])
+                await shutdown()
+                throw .nameInUse(name: configuration.name, address: address)
+            }
+        }
+        if failures.count == seeds.count && !seeds.isEmpty {
+            throw .seedsUnreachable(failures.map { failure in
+                switch failure.outcome {
+                case .failed(let why): "\(failure.seed): \(why)"
+                case .stopped: "\(failure.seed): the node stopped"
+                }
+            })
+        }
         return seeds.count - failures.count
     }
 

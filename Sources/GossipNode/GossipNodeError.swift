@@ -8,6 +8,8 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
     case bindFailed(SocketAddress, reason: String)
     /// None of the seeds answered the join.
     case seedsUnreachable([String])
+    /// A live member of the cluster already has this node's name, at `address`; the node has shut down.
+    case nameInUse(name: String, address: SocketAddress)
     /// The payload is over `plumtree.max_message_size`.
     case messageTooLarge(size: Int, limit: Int)
     /// The payload alone is larger than the message cache's byte budget (`plumtree.message_cache_max_bytes`).
@@ -38,6 +40,8 @@ public enum GossipNodeError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(address) is already in use: stop the other process or choose another port (0 lets the OS choose)"
         case .bindFailed(let address, let reason):
             return "cannot listen on \(address): \(reason)"
+        case .nameInUse(let name, let address):
+            return "the name '\(name)' is taken: a member of that name is alive at \(address); give this node a name of its own"
         case .seedsUnreachable(let reasons):
             return "could not join any seed: " + reasons.joined(separator: "; ") + "; check the addresses and that those nodes run"
         case .messageTooLarge(let size, let limit):

@@ -100,6 +100,12 @@ extension MembershipCore {
         switch purpose {
         case .pushPull(let join, let seed):
             switch reply {
+            case .pushPull(let remote)? where join && nameTaken(in: remote) != nil:
+                // memberlist would only log the conflict and join anyway; the real member would then be
+                // marked left when this one leaves. Refused before anything is merged.
+                let twin = nameTaken(in: remote)!
+                refuse(.addressConflict, from: seed, "joining: '\(local.name)' is already alive at \(twin)", into: &out)
+                out.append(.joinCompleted(seed: seed, failure: .nameInUse(address: twin)))
             case .pushPull(let remote)?:
                 let problem = mergeRemoteState(remote, source: seed, now: now, into: &out)
                 if join { out.append(.joinCompleted(seed: seed, failure: problem.map(JoinFailure.incompatible))) }
@@ -190,6 +196,14 @@ extension MembershipCore {
                 incarnation: member.incarnation, state: PushNodeState.State(member.state), vsn: member.versions)
         }
         return PushPull(join: join, nodes: nodes, userState: [])
+    }
+
+    /// The address of a live member of this node's name at another address in `remote`, if any.
+    func nameTaken(in remote: PushPull) -> SocketAddress? {
+        for node in remote.nodes where node.name == local.name && node.state == .alive {
+            if let address = SocketAddress(ip: node.addr, port: node.port), address != local.address { return address }
+        }
+        return nil
     }
 
     /// Checks versions, then merges a remote state (memberlist `mergeRemoteState`). Returns why it was

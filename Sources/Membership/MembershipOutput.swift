@@ -113,6 +113,10 @@ public enum JoinFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidReply(String)
     /// The seed's state names protocol versions this node cannot speak.
     case incompatible(String)
+    /// The cluster already has a live member of this node's name, at another address. Nothing of the seed's
+    /// state was merged: this node must not take part, and must not announce a leave under that name
+    /// either, which would mark the real member left.
+    case nameInUse(address: SocketAddress)
 
     public var description: String {
         switch self {
@@ -122,6 +126,7 @@ public enum JoinFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .remoteError(let why): "the seed answered with an error: \(why)"
         case .invalidReply(let why): "the seed's reply is not its state: \(why)"
         case .incompatible(let why): "incompatible protocol versions: \(why)"
+        case .nameInUse(let address): "a member of this name is already alive at \(address)"
         }
     }
 }

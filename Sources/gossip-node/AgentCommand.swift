@@ -116,8 +116,13 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// The node's error, with the flag that sets what it names: the library's words name no flag.
     static func explain(_ error: any Error, _ configuration: GossipNodeConfiguration) -> String {
-        guard case .addressInUse(let address)? = error as? GossipNodeError else { return "\(error)" }
-        let flag = address == configuration.admin ? "--admin" : "--bind"
-        return "\(error); set another with \(flag)"
+        switch error as? GossipNodeError {
+        case .addressInUse(let address)?:
+            return "\(error); set another with \(address == configuration.admin ? "--admin" : "--bind")"
+        case .nameInUse?:
+            return "\(error) (--name)"
+        default:
+            return "\(error)"
+        }
     }
 }

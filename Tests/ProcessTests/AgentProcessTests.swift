@@ -191,6 +191,25 @@ import Testing
         passed = version.status == 0 && health.status == 1 && wrongPort.status == 69 && gone.status == 69
     }
 
+    @Test func aSecondAgentWithAMembersNameIsRefusedAndTheMemberKeepsItsState() async throws {
+        let workspace = try TestWorkspace("name-in-use")
+        let agents = try await Self.startAgents(1, workspace: workspace, prefix: "twin")
+        var passed = false
+        defer { if passed { workspace.discard() } else { print(workspace.report(agents.map(\.process))) } }
+        #expect(await eventually(timeout: .seconds(10)) { !(await Self.members(via: agents[0].admin)).isEmpty })
+
+        let twin = try await Self.cli(["agent", "--name", agents[0].name, "--bind", "127.0.0.1:0", "--join", agents[0].bind])
+        #expect(twin.status == 1, "got \(twin.status): \(twin.output)")
+        #expect(twin.output.contains("'\(agents[0].name)' is taken") && twin.output.contains(agents[0].bind) && twin.output.contains("--name"),
+                "got: \(twin.output)")
+        // The real member is still the one alive under its name, and was never seen left.
+        try await Task.sleep(for: .seconds(2))
+        let members = await Self.members(via: agents[0].admin)
+        #expect(members.map(\.name) == [agents[0].name] && members.first?.state == "alive" && members.first?.address == agents[0].bind,
+                "got \(members)")
+        passed = twin.status == 1 && members.first?.state == "alive"
+    }
+
     @Test func aPortInUseIsNamed() async throws {
         let workspace = try TestWorkspace("port-in-use")
         let agents = try await Self.startAgents(1, workspace: workspace, prefix: "holder")

@@ -42,11 +42,6 @@ public enum AdminJSON {
         let object = try JSONSerializationLite.object(body)
         return object[key] as? String
     }
-
-    public static func strings(_ body: [UInt8], key: String) throws -> [String] {
-        let object = try JSONSerializationLite.object(body)
-        return object[key] as? [String] ?? []
-    }
 }
 
 /// Decodes a top-level JSON object whose interesting fields are strings or arrays of strings.

@@ -41,7 +41,7 @@ final class NodeEngine {
     var inboundStreams: [InboundStreamID: TCPConnection] = [:]
     var nextInboundStream: UInt64 = 0
     /// Join and leave requests from the public API waiting for the core to finish them.
-    var joinWaiters: [SocketAddress: [(String?) -> Void]] = [:]
+    var joinWaiters: [SocketAddress: [(SeedOutcome?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
     var stopped = false
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
@@ -197,7 +197,7 @@ final class NodeEngine {
         case .joinCompleted(let seed, let failure):
             if let failure { logger.warning("join through \(seed) failed: \(failure)") }
             let waiters = joinWaiters.removeValue(forKey: seed) ?? []
-            for waiter in waiters { waiter(failure?.description) }
+            for waiter in waiters { waiter(failure.map(SeedOutcome.failed)) }
         case .reconnect(let event):
             logReconnect(event, now: now)
         }
@@ -244,13 +244,19 @@ final class NodeEngine {
 
     // MARK: Commands from the public API
 
-    func join(_ seeds: [SocketAddress], completion: @escaping ([String]) -> Void) {
+    /// Why one seed did not take this node in.
+    enum SeedOutcome {
+        case failed(JoinFailure)
+        case stopped
+    }
+
+    func join(_ seeds: [SocketAddress], completion: @escaping ([(seed: SocketAddress, outcome: SeedOutcome)]) -> Void) {
         guard !seeds.isEmpty else { return completion([]) }
-        var failures: [String] = []
+        var failures: [(seed: SocketAddress, outcome: SeedOutcome)] = []
         var remaining = seeds.count
         for seed in seeds {
-            joinWaiters[seed, default: []].append { error in
-                if let error { failures.append("\(seed): \(error)") }
+            joinWaiters[seed, default: []].append { outcome in
+                if let outcome { failures.append((seed, outcome)) }
                 remaining -= 1
                 if remaining == 0 { completion(failures) }
             }
@@ -314,7 +320,7 @@ final class NodeEngine {
         for connection in inboundStreams.values { connection.close() }
         outboundStreams = [:]
         inboundStreams = [:]
-        for waiters in joinWaiters.values { for waiter in waiters { waiter("the node stopped") } }
+        for waiters in joinWaiters.values { for waiter in waiters { waiter(.stopped) } }
         joinWaiters = [:]
         let leaving = leaveWaiters
         leaveWaiters = []
