@@ -61,3 +61,31 @@ import Testing
     let compiled = "import GossipSimulator\nimport Testing\n\n" + source[begin.upperBound..<end.lowerBound]
     #expect(shown == compiled, "docs/SIMULATOR.md's example differs from the test that compiles it")
 }
+
+// `Cluster`'s doc comment, compiled and run.
+@Test func theClusterDocCommentRuns() throws {
+    // BEGIN Cluster doc comment
+    var options = ClusterOptions(nodes: 16, seed: 1)
+    options.plumtree.messageCacheTTL = .seconds(300)  // longer than the partition, so repair has what to send
+    let cluster = Cluster(options)
+    cluster.run(for: .seconds(10))
+    cluster.partition([cluster.nodes(0..<8), cluster.nodes(8..<16)])
+    let key = cluster.broadcast(from: NodeID(0), payload: Array("hello".utf8))!
+    cluster.run(for: .seconds(30))
+    cluster.heal()
+    cluster.run(for: .seconds(30))
+    #expect(cluster.deliveredEverywhere(key))
+    // END Cluster doc comment
+
+    let here = URL(fileURLWithPath: #filePath)
+    let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let declaration = try String(contentsOf: root.appendingPathComponent("Simulations/GossipSimulator/Gossip/Cluster.swift"), encoding: .utf8)
+    let source = try String(contentsOf: here, encoding: .utf8)
+    let fenceStart = try #require(declaration.range(of: "/// ```swift\n"))
+    let fenceEnd = try #require(declaration.range(of: "\n/// ```", range: fenceStart.upperBound..<declaration.endIndex))
+    let documented = declaration[fenceStart.upperBound..<fenceEnd.lowerBound].split(separator: "\n").map { $0.dropFirst(4) }
+    let begin = try #require(source.range(of: "// BEGIN Cluster doc comment\n"))
+    let end = try #require(source.range(of: "\n    // END Cluster doc comment"))
+    let compiled = source[begin.upperBound..<end.lowerBound].split(separator: "\n").map { $0.dropFirst(4) }
+    #expect(documented == compiled, "Cluster's doc comment differs from the code compiled here")
+}
