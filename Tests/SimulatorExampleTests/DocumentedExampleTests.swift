@@ -48,18 +48,11 @@ import Testing
 // END SIMULATOR.md example
 
 @Test func theDocumentShowsExactlyThisCode() throws {
-    let here = URL(fileURLWithPath: #filePath)
-    let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let document = try String(contentsOf: root.appendingPathComponent("docs/SIMULATOR.md"), encoding: .utf8)
-    let source = try String(contentsOf: here, encoding: .utf8)
-    let marker = try #require(document.range(of: "<!-- example: Tests/SimulatorExampleTests -->"))
-    let fenceStart = try #require(document.range(of: "```swift\n", range: marker.upperBound..<document.endIndex))
-    let fenceEnd = try #require(document.range(of: "\n```", range: fenceStart.upperBound..<document.endIndex))
-    let shown = document[fenceStart.upperBound..<fenceEnd.lowerBound]
-    let begin = try #require(source.range(of: "// BEGIN SIMULATOR.md example\n"))
-    let end = try #require(source.range(of: "\n// END SIMULATOR.md example"))
-    let compiled = "import GossipSimulator\nimport Testing\n\n" + source[begin.upperBound..<end.lowerBound]
-    #expect(shown == compiled, "docs/SIMULATOR.md's example differs from the test that compiles it")
+    let shown = try DocumentText.fencedBlock(after: "<!-- example: Tests/SimulatorExampleTests -->",
+                                             in: try DocumentText.repositoryFile("docs/SIMULATOR.md"))
+    let body = try DocumentText.between("// BEGIN SIMULATOR.md example\n", "\n// END SIMULATOR.md example",
+                                        in: try DocumentText.repositoryFile("Tests/SimulatorExampleTests/DocumentedExampleTests.swift"))
+    #expect(shown == "import GossipSimulator\nimport Testing\n\n" + body, "docs/SIMULATOR.md's example differs from the test that compiles it")
 }
 
 // `Cluster`'s doc comment, compiled and run.
@@ -77,15 +70,10 @@ import Testing
     #expect(cluster.deliveredEverywhere(key))
     // END Cluster doc comment
 
-    let here = URL(fileURLWithPath: #filePath)
-    let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let declaration = try String(contentsOf: root.appendingPathComponent("Simulations/GossipSimulator/Gossip/Cluster.swift"), encoding: .utf8)
-    let source = try String(contentsOf: here, encoding: .utf8)
-    let fenceStart = try #require(declaration.range(of: "/// ```swift\n"))
-    let fenceEnd = try #require(declaration.range(of: "\n/// ```", range: fenceStart.upperBound..<declaration.endIndex))
-    let documented = declaration[fenceStart.upperBound..<fenceEnd.lowerBound].split(separator: "\n").map { $0.dropFirst(4) }
-    let begin = try #require(source.range(of: "// BEGIN Cluster doc comment\n"))
-    let end = try #require(source.range(of: "\n    // END Cluster doc comment"))
-    let compiled = source[begin.upperBound..<end.lowerBound].split(separator: "\n").map { $0.dropFirst(4) }
+    let declaration = try DocumentText.repositoryFile("Simulations/GossipSimulator/Gossip/Cluster.swift")
+    let documented = try DocumentText.between("/// ```swift\n", "\n/// ```", in: declaration).split(separator: "\n").map { $0.dropFirst(4) }
+    let compiled = try DocumentText.between("// BEGIN Cluster doc comment\n", "\n    // END Cluster doc comment",
+                                            in: try DocumentText.repositoryFile("Tests/SimulatorExampleTests/DocumentedExampleTests.swift"))
+        .split(separator: "\n").map { $0.dropFirst(4) }
     #expect(documented == compiled, "Cluster's doc comment differs from the code compiled here")
 }

@@ -27,15 +27,9 @@ let oneNodeCrashes = Scenario(
 // END SIMULATOR.md scenario
 
 @Test func theDocumentShowsExactlyThisScenario() throws {
-    let here = URL(fileURLWithPath: #filePath)
-    let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let document = try String(contentsOf: root.appendingPathComponent("docs/SIMULATOR.md"), encoding: .utf8)
-    let source = try String(contentsOf: here, encoding: .utf8)
-    let marker = try #require(document.range(of: "<!-- scenario: Tests/SimulatorExampleTests -->"))
-    let fenceStart = try #require(document.range(of: "```swift\n", range: marker.upperBound..<document.endIndex))
-    let fenceEnd = try #require(document.range(of: "\n```", range: fenceStart.upperBound..<document.endIndex))
-    let begin = try #require(source.range(of: "// BEGIN SIMULATOR.md scenario\n"))
-    let end = try #require(source.range(of: "\n// END SIMULATOR.md scenario"))
-    #expect(document[fenceStart.upperBound..<fenceEnd.lowerBound] == source[begin.upperBound..<end.lowerBound],
-            "docs/SIMULATOR.md's scenario differs from the test that runs it")
+    let shown = try DocumentText.fencedBlock(after: "<!-- scenario: Tests/SimulatorExampleTests -->",
+                                             in: try DocumentText.repositoryFile("docs/SIMULATOR.md"))
+    let compiled = try DocumentText.between("// BEGIN SIMULATOR.md scenario\n", "\n// END SIMULATOR.md scenario",
+                                            in: try DocumentText.repositoryFile("Tests/SimulatorExampleTests/DocumentedScenarioTests.swift"))
+    #expect(shown == compiled, "docs/SIMULATOR.md's scenario differs from the test that runs it")
 }
