@@ -41,7 +41,9 @@ import Testing
         let cluster = Cluster(options)
         var versions: [NodeID: String] = [:]
         cluster.onDelivery = { delivery in versions[delivery.node] = String(decoding: delivery.payload, as: UTF8.self) }
-        cluster.run(for: .seconds(10))
+        // Long enough for the cluster's scraper to see it whole: the partition alert compares alive members
+        // with what it saw before.
+        cluster.run(for: .seconds(30))
         cluster.partition([cluster.nodes(0..<6), cluster.nodes(6..<12)])
         let update = try #require(cluster.broadcast(from: NodeID(0), payload: Array("config v3".utf8)))
         cluster.run(for: .seconds(240))
