@@ -69,6 +69,24 @@ extension GossipNode {
         return seeds.count - failures.count
     }
 
+    /// Changes, or lists, the keyring of every member, as `serf keys` does and through the same serf
+    /// queries, so serf agents in the cluster take part. Applied here first, then asked of every member;
+    /// returns once every live member has answered or the query timed out (serf's query timeout: the
+    /// gossip interval × 16 × ⌈log10(members + 1)⌉).
+    ///
+    /// The report says how many members there were, which answered, and which failed and why; check
+    /// ``KeyringReport/succeeded`` before the next step of a rotation (install, use, remove).
+    public func changeKeyring(_ operation: KeyringOperation) async throws(GossipNodeError) -> KeyringReport {
+        guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
+        let engine = engineBox
+        return await withCheckedContinuation { continuation in
+            let accepted = loop.execute {
+                engine.value.changeKeyring(operation) { report in continuation.resume(returning: report) }
+            }
+            if !accepted { continuation.resume(returning: KeyringReport(operation: operation, members: 0, answers: [])) }
+        }
+    }
+
     /// Broadcasts `payload` to every node of the cluster; returns the message's id (hex).
     /// - Throws: ``GossipNodeError/messageTooLarge(size:limit:)`` over `plumtree.max_message_size`;
     ///   ``GossipNodeError/messageOverCacheBudget(size:limit:)`` over `plumtree.message_cache_max_bytes`;

@@ -52,6 +52,7 @@ extension NodeCore {
             membership!.handleTimeout(now: now, into: &membershipOut)
         }
         reconnectIfDue(now: now, into: &out)
+        expireKeyringOperations(now: now, into: &out)
         drain(now: now, into: &out)
         checkDeadlineProgress(now: now)
     }

@@ -42,9 +42,12 @@ extension NodeCore {
                 out.append(.partitionSuspected(suspicion))
             }
         case .userMessage(let message):
-            // serf's own user messages (leave intents, events, queries) are not ours to act on.
-            guard PlumtreeEnvelope.isPlumtree(message.bytes) else { return }
-            receivePlumtree(message.bytes, from: message.address, now: now, into: &out)
+            // Everything else is serf's: its queries are answered, its events and intents pass by.
+            if PlumtreeEnvelope.isPlumtree(message.bytes) {
+                receivePlumtree(message.bytes, from: message.address, now: now, into: &out)
+            } else {
+                receiveSerfMessage(message, now: now, into: &out)
+            }
         case .refused(let refusal):
             out.append(.refused(.membership(refusal)))
         case .leaveBroadcastDone:

@@ -35,6 +35,10 @@ package struct NodeCore {
     var outboundStreams = OutboundStreamLedger()
     var membershipOut: [MembershipOutput] = []
     var plumtreeOut: [PlumtreeOutput] = []
+    /// serf queries seen, so each is answered and gossiped on once.
+    var serfQueries = SerfQueryLog()
+    /// This node's keyring operations waiting for answers, by query id.
+    var keyringOperations: [UInt32: PendingKeyringOperation] = [:]
     /// Every member's incarnation at the last invariant check, to see that none went down (checks only).
     var checkedIncarnations: [String: UInt32] = [:]
 
@@ -125,6 +129,7 @@ package struct NodeCore {
         if let membershipNext = membership?.nextDeadline { next = min(next ?? membershipNext, membershipNext) }
         // After a leave nothing is retried, so the schedule must not wake the node either (a deadline that
         // handleTimeout does not move would spin the driver).
+        if let keyringNext = nextKeyringDeadline { next = min(next ?? keyringNext, keyringNext) }
         if membership != nil, !isLeft, let reconnectNext = reconnector.nextDeadline(alone: isAlone) {
             next = min(next ?? reconnectNext, reconnectNext)
         }

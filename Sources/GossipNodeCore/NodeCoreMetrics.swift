@@ -1,4 +1,5 @@
 import CoreMetrics
+import MemberlistWire
 import Membership
 import Plumtree
 import ProtocolSupport
@@ -21,6 +22,12 @@ struct NodeCoreMetrics: Sendable {
     /// Partitions the ``PartitionDetector`` suspected: a count the simulator's runs and a dashboard can
     /// read, where the log line is for the operator.
     let partitionsSuspected: Counter
+    /// serf queries that reached this node, by what became of them (``serfQueryResults``).
+    let serfQueries: [String: Counter]
+    /// serf messages refused, by the wire's reason.
+    let serfRefused: [WireError.Reason: Counter]
+    /// Changes to this node's keyring, by operation and result.
+    let keyringChanges: [String: Counter]
 
     init(factory: any MetricsFactory) {
         reconnectSucceeded = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "joined")], factory: factory)
@@ -40,6 +47,38 @@ struct NodeCoreMetrics: Sendable {
         outboundStreams.record(0)
         outboundStreamBytes.record(0)
         partitionsSuspected = Counter(label: "gossip_node_partitions_suspected_total", factory: factory)
+        var queries: [String: Counter] = [:]
+        for result in Self.serfQueryResults {
+            queries[result] = Counter(label: "gossip_node_serf_queries_total", dimensions: [("result", result)], factory: factory)
+        }
+        serfQueries = queries
+        var refused: [WireError.Reason: Counter] = [:]
+        for reason in WireError.Reason.allCases {
+            refused[reason] = Counter(label: "gossip_node_serf_messages_refused_total", dimensions: [("reason", reason.rawValue)],
+                                      factory: factory)
+        }
+        serfRefused = refused
+        var changes: [String: Counter] = [:]
+        for operation in Self.keyringChangeOperations {
+            for result in ["applied", "failed"] {
+                changes["\(operation)/\(result)"] = Counter(
+                    label: "gossip_node_keyring_changes_total", dimensions: [("operation", operation), ("result", result)],
+                    factory: factory)
+            }
+        }
+        keyringChanges = changes
+    }
+
+    /// Label values of `gossip_node_serf_queries_total{result}`: answered (an internal query this node
+    /// acted on, or a ping), filtered (not addressed to this node by its filters, gossiped on only), ignored
+    /// (a user query or an internal one this node does not implement), duplicate, too_old.
+    static let serfQueryResults = ["answered", "filtered", "ignored", "duplicate", "too_old"]
+    static let keyringChangeOperations = ["install", "use", "remove"]
+
+    func serfQuery(_ result: String) { serfQueries[result]?.increment() }
+
+    func keyringChanged(_ operation: KeyringOperation, applied: Bool) {
+        keyringChanges["\(operation.verb)/\(applied ? "applied" : "failed")"]?.increment()
     }
 
     func reconnects(succeeded: Bool) -> Counter { succeeded ? reconnectSucceeded : reconnectFailed }
@@ -91,5 +130,17 @@ struct NodeCoreMetrics: Sendable {
         MetricDescriptor(
             name: "gossip_node_partitions_suspected_total", kind: .counter,
             help: "Times at least 2 members, and a third of the others, failed within one suspicion timeout at its longest (each also logged as partition suspected)"),
+        MetricDescriptor(
+            name: "gossip_node_serf_queries_total", kind: .counter,
+            help: "serf queries received, by result (answered, filtered, ignored, duplicate, too_old)",
+            labelNames: ["result"]),
+        MetricDescriptor(
+            name: "gossip_node_serf_messages_refused_total", kind: .counter,
+            help: "serf queries, query responses and relays refused as malformed, by reason",
+            labelNames: ["reason"]),
+        MetricDescriptor(
+            name: "gossip_node_keyring_changes_total", kind: .counter,
+            help: "Changes to this node's keyring (asked by a serf key query or this node's own keyring operation), by operation (install, use, remove) and result (applied, failed)",
+            labelNames: ["operation", "result"]),
     ]
 }

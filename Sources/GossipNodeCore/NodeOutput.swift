@@ -1,3 +1,4 @@
+import MemberlistWire
 import Membership
 import Plumtree
 import ProtocolSupport
@@ -40,6 +41,11 @@ package enum NodeOutput: Sendable, Equatable {
     /// Many members failed within one suspicion timeout (``PartitionDetector``'s rule): for the logs and
     /// the run's observations. Follows the `.member` output of the failure that completed it.
     case partitionSuspected(PartitionSuspicion)
+    /// This node's keyring changed, or a change was refused (already counted); for the log.
+    case keyringChanged(KeyringChange)
+    /// A keyring operation this node started (``NodeCore/changeKeyring(_:now:into:)``, query `id`) ended:
+    /// every live member answered, or its query timed out.
+    case keyringReport(id: UInt32, KeyringReport)
 }
 
 /// A refusal from either protocol core, reported one way.
@@ -48,12 +54,15 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     case membership(Refusal)
     /// A Plumtree message from `address` (nil when not known); counted in `plumtree_messages_refused_total`.
     case plumtree(from: SocketAddress?, PlumtreeDecodeError)
+    /// A serf query, query response or relay; counted in `gossip_node_serf_messages_refused_total`.
+    case serf(from: SocketAddress, WireError)
 
     /// The metric label the refusal was counted under.
     package var reason: String {
         switch self {
         case .membership(let refusal): refusal.reason.rawValue
         case .plumtree(_, let error): error.reason
+        case .serf(_, let error): error.label
         }
     }
 
@@ -62,7 +71,7 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
     package var isRoutine: Bool {
         switch self {
         case .membership(let refusal): refusal.reason == .staleAck || refusal.reason == .unknownSender
-        case .plumtree: false
+        case .plumtree, .serf: false
         }
     }
 
@@ -70,6 +79,7 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .membership(let refusal): "\(refusal)"
         case .plumtree(let address, let error): "Plumtree message from \(address.map(\.description) ?? "-"): \(error)"
+        case .serf(let address, let error): "serf message from \(address): \(error)"
         }
     }
 }

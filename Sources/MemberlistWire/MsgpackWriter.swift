@@ -110,6 +110,19 @@ public struct MsgpackWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// An array header: fixarray, array16, array32.
+    public mutating func writeArrayHeader(count: Int) {
+        if count < 16 {
+            bytes.append(0x90 | UInt8(count))
+        } else if count < 0x1_0000 {
+            bytes.append(0xDC)
+            appendBigEndian(UInt16(count))
+        } else {
+            bytes.append(0xDD)
+            appendBigEndian(UInt32(truncatingIfNeeded: count))
+        }
+    }
+
     /// A map header: fixmap, map16, map32.
     public mutating func writeMapHeader(count: Int) {
         if count < 16 {

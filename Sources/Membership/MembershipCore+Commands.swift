@@ -64,6 +64,12 @@ extension MembershipCore {
                    expectsReply: false, purpose: .userMessage(to: name), into: &out)
     }
 
+    /// memberlist's `SendToAddress`: one user message in a UDP packet to an address that need not be a
+    /// member (serf answers a query this way, to the address the query names).
+    public mutating func sendUserPacket(to address: SocketAddress, _ bytes: [UInt8], into out: inout [MembershipOutput]) {
+        sendParts([[MessageType.user.rawValue] + bytes], to: address, member: nil, into: &out)
+    }
+
     /// Queues a message for the layer above to be piggybacked on gossip under `key` (a later message with
     /// the same key replaces it), sent `retransmitLimit` times like membership facts.
     public mutating func queueBroadcast(_ bytes: [UInt8], key: String) {
@@ -80,7 +86,7 @@ extension MembershipCore {
 
     /// Witnesses the Lamport time of a serf join or leave intent passing by, so our own leave intent is newer.
     mutating func noteSerfIntent(_ userMessage: [UInt8]) {
-        guard let kind = userMessage.first, kind == SerfLeave.serfMessageType || kind == SerfMessageType.join
+        guard let kind = userMessage.first, kind == SerfMessageKind.leave || kind == SerfMessageKind.join
         else { return }
         var reader = MsgpackReader(userMessage, start: 1)
         guard let count = try? reader.readMapCount() else { return }
@@ -93,12 +99,6 @@ extension MembershipCore {
             guard (try? reader.skipValue()) != nil else { return }
         }
     }
-}
-
-/// serf's message type bytes that matter to membership (serf messages.go).
-enum SerfMessageType {
-    /// messageJoin {LTime, Node}: its Lamport time is witnessed like a leave intent's.
-    static let join: UInt8 = 1
 }
 
 /// Key rotation without restart: install the new key everywhere, make it primary everywhere, then remove

@@ -215,6 +215,9 @@ extension MembershipCore {
             refuse(.incompatibleVersion, from: source, "push/pull: \(problem)", into: &out)
             return problem
         }
+        if let queryTime = SerfPushPullClocks.queryTime(in: remote.userState) {
+            serfQueryTime = max(serfQueryTime ?? 0, queryTime)
+        }
         for node in remote.nodes {
             switch node.state {
             case .alive:

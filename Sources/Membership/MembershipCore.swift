@@ -48,6 +48,9 @@ public struct MembershipCore: Sendable {
     var leaveDoneReported = false
     /// The highest serf Lamport time seen in serf intents, so our own leave intent is newer than any.
     var serfClock: UInt64 = 0
+    /// The highest serf query Lamport time in a push/pull's serf state (`QueryLTime`), nil before any: a
+    /// query this node starts must not be older than what serf agents have seen, or they drop it.
+    public internal(set) var serfQueryTime: UInt64?
 
     /// Creates the core with the local node alive at incarnation 1, alone in its member table.
     ///

@@ -183,7 +183,7 @@ public struct ClusterNode: SimulatedNode {
                 }
             case .member(let event):
                 observe(event, io: &io)
-            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected:
+            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected, .keyringChanged, .keyringReport:
                 // Counted by the cores' metrics, which reach the run's report.
                 break
             }

@@ -43,6 +43,8 @@ final class NodeEngine {
     /// Join and leave requests from the public API waiting for the core to finish them.
     var joinWaiters: [SocketAddress: [(SeedOutcome?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
+    /// Keyring operations this node started, by query id, waiting for their report.
+    var keyringWaiters: [UInt32: (KeyringReport) -> Void] = [:]
     var stopped = false
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
     /// the log.
@@ -200,6 +202,10 @@ final class NodeEngine {
             for waiter in waiters { waiter(failure.map(SeedOutcome.failed)) }
         case .reconnect(let event):
             logReconnect(event, now: now)
+        case .keyringChanged(let change):
+            logKeyringChange(change)
+        case .keyringReport(let id, let report):
+            keyringWaiters.removeValue(forKey: id)?(report)
         }
     }
 

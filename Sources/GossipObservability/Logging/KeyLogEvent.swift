@@ -12,12 +12,14 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     case configurationChanged = "configuration changed"
     case packetRefused = "packet refused"
     case healthChanged = "health changed"
+    case keyringChanged = "keyring changed"
+    case keyringChangeFailed = "keyring change failed"
 
     /// The component whose level governs the event.
     public var component: LogComponent {
         switch self {
         case .peerJoined, .peerLeft, .peerFailed, .graftFailed, .partitionSuspected, .cacheEviction,
-             .configurationChanged:
+             .configurationChanged, .keyringChanged, .keyringChangeFailed:
             .protocol
         case .packetRefused: .network
         case .healthChanged: .metrics
@@ -28,6 +30,8 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     public var level: Logger.Level {
         switch self {
         case .peerJoined, .peerLeft, .configurationChanged, .healthChanged: .info
+        case .keyringChanged: .notice
+        case .keyringChangeFailed: .warning
         case .cacheEviction: .debug
         case .peerFailed, .graftFailed, .packetRefused: .warning
         case .partitionSuspected: .error

@@ -4,7 +4,7 @@
 /// serf's `messageLeave`: `[0]` (serf's type byte) then msgpack {LTime, Node, Prune}.
 public struct SerfLeave: Hashable, Sendable {
     /// serf's message type byte for a leave intent.
-    public static let serfMessageType: UInt8 = 0
+    public static let serfMessageType: UInt8 = SerfMessageKind.leave
     /// serf's Lamport time of the intent; serf ignores an intent not newer than what it knows of the node.
     public var ltime: UInt64
     public var node: String
