@@ -14,7 +14,7 @@ struct GossipNodeCommand: AsyncParsableCommand {
         version: GossipNodeVersion.text,
         subcommands: [
             AgentCommand.self, DemoCommand.self, MembersCommand.self, BroadcastCommand.self, HealthCommand.self, LeaveCommand.self,
-            KeygenCommand.self, SettingsCommand.self,
+            KeysCommand.self, KeygenCommand.self, SettingsCommand.self,
         ]
     )
 }

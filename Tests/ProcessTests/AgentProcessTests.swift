@@ -22,14 +22,14 @@ import Testing
     }
 
     /// Starts agents on port 0 (membership and admin) and reads back the ports each one bound.
-    static func startAgents(_ count: Int, workspace: TestWorkspace, prefix: String) async throws -> [Agent] {
+    static func startAgents(_ count: Int, workspace: TestWorkspace, prefix: String, extra: [String] = []) async throws -> [Agent] {
         let binary = try GossipNodeBinary.path()
         var agents: [Agent] = []
         for index in 1...count {
             let name = "\(prefix)-\(index)"
             // The LAN profile: its timeouts tolerate a loaded CI machine without false suspicions.
             var arguments = ["agent", "--name", name, "--bind", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                             "--profile", "lan", "--print-messages"]
+                             "--profile", "lan", "--print-messages"] + extra
             if let first = agents.first { arguments += ["--join", first.bind] }
             let process = try ManagedProcess(name: name, executable: binary, arguments: arguments, logDirectory: workspace.url)
             let ports: (membership: UInt16, other: UInt16?)

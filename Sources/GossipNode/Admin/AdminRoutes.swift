@@ -46,6 +46,7 @@ extension GossipNode {
                 return .jsonError(error.broadcastStatus, error.description)
             }
         }
+        registerKeyringRoutes(on: router, access: access)
         router.route(.POST, "/v1/leave") { (request: HTTPRequest) async -> HTTPResponse in
             if let refusal = Self.authorize(request, access: access) { return refusal }
             // Answer first, then leave: the leave takes up to leaveTimeout and ends with the node stopping.
@@ -56,7 +57,7 @@ extension GossipNode {
 
     /// Write routes need the token whenever one is configured, and are off when the server runs off
     /// loopback without one: an admin address other hosts reach must not let them broadcast or stop the node.
-    private static func authorize(_ request: HTTPRequest, access: AdminAccess) -> HTTPResponse? {
+    static func authorize(_ request: HTTPRequest, access: AdminAccess) -> HTTPResponse? {
         switch access {
         case .open:
             return nil
