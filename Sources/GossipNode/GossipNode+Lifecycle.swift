@@ -124,7 +124,7 @@ extension GossipNode {
 
     /// Announces new tags (a new incarnation of this node's alive message). The `plumtree` tag is kept.
     public func updateTags(_ tags: [String: String]) async throws(GossipNodeError) {
-        try TagSize.check(tags)
+        try TagSize.check(tags, versions: configuration.plumtree.protocolVersions)
         try await onLoop { engine throws(GossipNodeError) in try engine.updateTags(tags) }
     }
 

@@ -65,7 +65,7 @@ public final class GossipNode: Sendable, Service {
             _ = try AdminAccess.decide(address: admin, token: configuration.adminToken,
                                        allowUnauthenticated: configuration.adminAllowUnauthenticated)
         }
-        try TagSize.check(configuration.tags)
+        try TagSize.check(configuration.tags, versions: configuration.plumtree.protocolVersions)
         self.configuration = configuration
         let loggers = NodeLoggers(configuration: configuration)
         self.loggers = loggers

@@ -48,7 +48,7 @@ extension NodeCore {
     package mutating func updateTags(_ tags: [String: String], now: Instant, into out: inout [NodeOutput]) throws(NodeCoreError) {
         guard membership != nil else { return }
         var all = tags
-        all[PlumtreeTag.key] = PlumtreeTag.value
+        all[PlumtreeTag.key] = PlumtreeTag.value(config.plumtree.protocolVersions)
         let meta = SerfTags.encodeUnchecked(all)
         guard meta.count <= SerfTags.maxMetaSize else { throw .tagsTooLarge(size: meta.count) }
         do {

@@ -27,7 +27,9 @@ extension NodeCore {
                 guard let member = membership.member(named: peer), !member.state.isDeadOrLeft else {
                     return "overlay peer \(peer) is not a live member"
                 }
-                guard Self.advertisesPlumtree(member.meta) else { return "overlay peer \(peer) does not advertise Plumtree" }
+                guard case .version = plumtreeLink(member.meta) else {
+                    return "overlay peer \(peer) does not speak a Plumtree version of this node's"
+                }
             }
             for name in reconnector.failed.keys {
                 if let member = membership.member(named: name), !member.state.isDeadOrLeft {

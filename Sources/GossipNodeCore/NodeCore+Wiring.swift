@@ -35,7 +35,7 @@ extension NodeCore {
         case .openStream(let request):
             openStream(request, into: &out)
         case .event(let event):
-            memberEvent(event, now: now)
+            memberEvent(event, now: now, into: &out)
             out.append(.member(event))
             if case .failed(let member) = event, member.name != config.name, let suspicion = suspectPartition(member, now: now) {
                 metrics.partitionsSuspected.increment()
@@ -121,37 +121,37 @@ extension NodeCore {
         return partitions.memberFailed(member.name, liveOthers: liveOthers, window: window, now: now)
     }
 
-    private mutating func memberEvent(_ event: MemberEvent, now: Instant) {
+    private mutating func memberEvent(_ event: MemberEvent, now: Instant, into out: inout [NodeOutput]) {
         switch event {
         case .joined(let member), .updated(let member), .recovered(let member):
             guard member.name != config.name else { return }
             reconnector.memberBack(member.name)
-            plumtree.memberUp(member.name, advertisesPlumtree: Self.advertisesPlumtree(member.meta), now: now,
-                              into: &plumtreeOut)
+            let link = plumtreeLink(member.meta)
+            noteVersionMismatch(member.name, link, into: &out)
+            plumtree.memberUp(member.name, version: link.version, now: now, into: &plumtreeOut)
             // Back from suspicion: it was likely unreachable meanwhile, and missed what was broadcast.
             if case .recovered = event { plumtree.memberRecovered(member.name, now: now) }
         case .failed(let member):
             guard member.name != config.name else { return }
+            noteVersionMismatch(member.name, .notPlumtree, into: &out)
             plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
             reconnector.memberFailed(member.name, address: member.address, now: now, random: &random)
         case .left(let member):
             guard member.name != config.name else { return }
             // A member that left on purpose is not called back (serf does the same).
             reconnector.memberBack(member.name)
+            noteVersionMismatch(member.name, .notPlumtree, into: &out)
             plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
         case .reaped(let member):
             // Forgotten by membership, but still on the reconnect list if it failed.
             guard member.name != config.name else { return }
+            noteVersionMismatch(member.name, .notPlumtree, into: &out)
             plumtree.memberDown(member.name, now: now, into: &plumtreeOut)
         case .suspect:
             break
         }
     }
 
-    static func advertisesPlumtree(_ meta: [UInt8]) -> Bool {
-        guard let tags = try? SerfTags.decode(meta) else { return false }
-        return tags[PlumtreeTag.key] != nil
-    }
 
     // MARK: Joins and reconnects
 

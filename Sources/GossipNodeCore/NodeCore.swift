@@ -35,6 +35,8 @@ package struct NodeCore {
     var outboundStreams = OutboundStreamLedger()
     var membershipOut: [MembershipOutput] = []
     var plumtreeOut: [PlumtreeOutput] = []
+    /// Members running Plumtree in versions this node does not speak, with the versions they announce.
+    package internal(set) var incompatibleMembers: [String: String] = [:]
     /// serf queries seen, so each is answered and gossiped on once.
     var serfQueries = SerfQueryLog()
     /// This node's keyring operations waiting for answers, by query id.
@@ -49,6 +51,9 @@ package struct NodeCore {
     package init(config: NodeCoreConfig, seed: UInt64, metrics factory: any MetricsFactory,
                  incarnation: UInt32 = 1, now: Instant) throws(NodeCoreError) {
         self.config = config
+        guard PlumtreeVersions.known.contains(config.plumtree.protocolVersions.lowerBound),
+              PlumtreeVersions.known.contains(config.plumtree.protocolVersions.upperBound)
+        else { throw .unsupportedPlumtreeVersions(config.plumtree.protocolVersions) }
         var random = SeededRandom(seed: seed)
         self.metrics = NodeCoreMetrics(factory: factory)
         var reconnect = config.reconnect
@@ -57,7 +62,7 @@ package struct NodeCore {
         self.reconnector = Reconnector(config: reconnect, now: now)
         if case .swim(let advertise) = config.membershipSource {
             var tags = config.tags
-            tags[PlumtreeTag.key] = PlumtreeTag.value
+            tags[PlumtreeTag.key] = PlumtreeTag.value(config.plumtree.protocolVersions)
             let meta = SerfTags.encodeUnchecked(tags)
             guard meta.count <= SerfTags.maxMetaSize else { throw .tagsTooLarge(size: meta.count) }
             var keyring: Keyring?

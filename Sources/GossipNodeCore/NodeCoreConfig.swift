@@ -83,10 +83,15 @@ package struct NodeCoreConfig: Sendable {
     }
 }
 
-/// The serf tag by which Plumtree nodes recognise each other: its value is the Plumtree protocol version.
+/// The serf tag by which Plumtree nodes recognise each other: its value is the range of Plumtree protocol
+/// versions the node speaks (``PlumtreeVersions``): `1`, or `1-2`.
 public enum PlumtreeTag {
     public static let key = "plumtree"
+    /// What a node speaking only version 1 announces (every node before version negotiation did).
     public static let value = "1"
+
+    /// What a node speaking `versions` announces.
+    public static func value(_ versions: ClosedRange<UInt8>) -> String { PlumtreeVersions.tagValue(versions) }
 }
 
 /// Why a node core could not be built, or refused a command.
@@ -97,6 +102,8 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidKey(String)
     /// The name is empty or longer than memberlist accepts.
     case invalidName(String)
+    /// The Plumtree versions asked for are not all ones this build speaks.
+    case unsupportedPlumtreeVersions(ClosedRange<UInt8>)
 
     package var description: String {
         switch self {
@@ -104,6 +111,8 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
             "tags take \(size) bytes encoded, over memberlist's limit of \(MembershipConfig.metaMaxSize): shorten them"
         case .invalidKey(let why): "invalid encryption key: \(why)"
         case .invalidName(let name): "node name '\(name)' is empty or longer than 255 bytes"
+        case .unsupportedPlumtreeVersions(let versions):
+            "Plumtree versions \(PlumtreeVersions.tagValue(versions)) asked for; this build speaks \(PlumtreeVersions.tagValue(PlumtreeVersions.known))"
         }
     }
 }

@@ -22,6 +22,8 @@ struct NodeCoreMetrics: Sendable {
     /// Partitions the ``PartitionDetector`` suspected: a count the simulator's runs and a dashboard can
     /// read, where the log line is for the operator.
     let partitionsSuspected: Counter
+    /// Members this node cannot speak Plumtree with (no version in common).
+    let incompatibleMembers: Gauge
     /// serf queries that reached this node, by what became of them (``serfQueryResults``).
     let serfQueries: [String: Counter]
     /// serf messages refused, by the wire's reason.
@@ -47,6 +49,8 @@ struct NodeCoreMetrics: Sendable {
         outboundStreams.record(0)
         outboundStreamBytes.record(0)
         partitionsSuspected = Counter(label: "gossip_node_partitions_suspected_total", factory: factory)
+        incompatibleMembers = Gauge(label: "plumtree_incompatible_members", factory: factory)
+        incompatibleMembers.record(0)
         var queries: [String: Counter] = [:]
         for result in Self.serfQueryResults {
             queries[result] = Counter(label: "gossip_node_serf_queries_total", dimensions: [("result", result)], factory: factory)
@@ -130,6 +134,9 @@ struct NodeCoreMetrics: Sendable {
         MetricDescriptor(
             name: "gossip_node_partitions_suspected_total", kind: .counter,
             help: "Times at least 2 members, and a third of the others, failed within one suspicion timeout at its longest (each also logged as partition suspected)"),
+        MetricDescriptor(
+            name: "plumtree_incompatible_members", kind: .gauge,
+            help: "Members that run Plumtree in versions this node does not speak: they and this node get no broadcasts from each other"),
         MetricDescriptor(
             name: "gossip_node_serf_queries_total", kind: .counter,
             help: "serf queries received, by result (answered, filtered, ignored, duplicate, too_old)",

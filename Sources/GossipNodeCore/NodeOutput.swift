@@ -41,6 +41,10 @@ package enum NodeOutput: Sendable, Equatable {
     /// Many members failed within one suspicion timeout (``PartitionDetector``'s rule): for the logs and
     /// the run's observations. Follows the `.member` output of the failure that completed it.
     case partitionSuspected(PartitionSuspicion)
+    /// A member runs Plumtree in versions this node does not speak: it gets no broadcast from here, nor
+    /// this node from it (reported once each time a member enters that state; `incompatibleMembers` holds
+    /// who is in it now).
+    case plumtreeVersionMismatch(PlumtreeVersionMismatch)
     /// This node's keyring changed, or a change was refused (already counted); for the log.
     case keyringChanged(KeyringChange)
     /// A keyring operation this node started (``NodeCore/changeKeyring(_:now:into:)``, query `id`) ended:

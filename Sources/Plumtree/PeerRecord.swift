@@ -11,6 +11,8 @@ struct PeerRecord {
     /// Membership reported it up with the `plumtree` tag (and not down since).
     var isMember = false
     var role = PeerRole.none
+    /// The protocol version spoken with it: the highest both sides speak (``PlumtreeVersions/negotiate``).
+    var version: UInt8 = 1
     /// Added to the overlay, and the Neighbor telling it so not sent yet (see `announceNeighbours`).
     var announcePending = false
     /// Announcements waiting for the next IHave to this peer.

@@ -102,6 +102,11 @@ public struct PlumtreeConfig: Sendable, Equatable {
     /// (default 0 = `2 * eagerFanout + lazyFanout`: the target plus room for `eagerFanout` incoming links,
     /// so that nodes that picked us are accepted while degrees stay close to the target).
     public var maxNeighbours: Int = 0
+    /// The Plumtree protocol versions this node speaks (within ``PlumtreeVersions/known``), announced in its
+    /// `plumtree` tag. A peer is linked only if the two ranges meet, and spoken to in the highest version
+    /// both speak. A rolling upgrade widens the range first (`1...2` on every node), then narrows it
+    /// (`2...2`), so any two nodes running at once share a version.
+    public var protocolVersions: ClosedRange<UInt8> = 1...1
 
     /// The defaults listed on each property.
     public init() {}

@@ -302,7 +302,7 @@ extension PlumtreeCore {
         let reliable = bytes.count > config.packetBudget
         var sent = 0
         for slot in eager where slot != except {
-            output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: reliable))
+            emit(bytes, to: slot, reliable: reliable, into: &output)
             sent += 1
         }
         metrics.gossipSent.increment(by: sent)
@@ -336,7 +336,7 @@ extension PlumtreeCore {
         while start < queue.count {
             let end = min(queue.count, start + PlumtreeMessage.maxIDsPerIHave)
             let bytes = PlumtreeMessage.ihaveEnvelope(header: header, queue[start..<end])
-            output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: bytes.count > config.packetBudget))
+            emit(bytes, to: slot, reliable: bytes.count > config.packetBudget, into: &output)
             metrics.ihaveSent.increment()
             metrics.ihaveBatchSize.record(end - start)
             start = end
@@ -362,7 +362,7 @@ extension PlumtreeCore {
             id: cached.id, round: cached.hops == .max ? .max : cached.hops + 1, origin: cached.origin, isRepair: true,
             traceContext: cached.traceContext, age: now.duration(since: cached.bornAt), payload: cached.payload, into: &writer
         )
-        output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+        emit(writer.bytes, to: slot, reliable: writer.bytes.count > config.packetBudget, into: &output)
         metrics.gossipSent.increment()
     }
 
@@ -370,7 +370,15 @@ extension PlumtreeCore {
     mutating func send(_ message: PlumtreeMessage, to slot: Int, into output: inout [PlumtreeOutput]) {
         var writer = ByteWriter(prefix: header, capacity: header.count + 24)
         message.encode(into: &writer)
-        output.append(.send(to: peers[slot].name, bytes: writer.bytes, preferReliable: writer.bytes.count > config.packetBudget))
+        emit(writer.bytes, to: slot, reliable: writer.bytes.count > config.packetBudget, into: &output)
         if case .prune = message { metrics.pruneSent.increment() }
+    }
+
+    /// Every envelope leaves through here: in the version negotiated with the peer. The bytes are shared
+    /// between the peers of one fan-out, so only a peer speaking another version costs a copy.
+    func emit(_ bytes: [UInt8], to slot: Int, reliable: Bool, into output: inout [PlumtreeOutput]) {
+        var bytes = bytes
+        if bytes.count > 1, bytes[1] != peers[slot].version { bytes[1] = peers[slot].version }
+        output.append(.send(to: peers[slot].name, bytes: bytes, preferReliable: reliable))
     }
 }

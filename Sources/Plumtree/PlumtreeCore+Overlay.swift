@@ -16,16 +16,24 @@ import ProtocolSupport
 // passive view, since membership already knows every member.
 
 extension PlumtreeCore {
-    /// Membership reports `name` alive. Only members whose `plumtree` tag carries our protocol version
-    /// (`advertisesPlumtree`) become candidates; anything else (a plain serf agent) is never a neighbour.
-    /// A member whose tag disappeared is treated as down.
+    /// Membership reports `name` alive, speaking this node's highest protocol version (or not Plumtree at
+    /// all when `advertisesPlumtree` is false).
     public mutating func memberUp(_ name: String, advertisesPlumtree: Bool, now: Instant, into output: inout [PlumtreeOutput]) {
+        memberUp(name, version: advertisesPlumtree ? config.protocolVersions.upperBound : nil, now: now, into: &output)
+    }
+
+    /// Membership reports `name` alive. Only members that speak a Plumtree version in common with this node
+    /// (`version`, negotiated from their `plumtree` tag) become candidates; anything else (a plain serf
+    /// agent, a node of versions this one does not speak) is never a neighbour. A member whose tag
+    /// disappeared, or no longer shares a version, is treated as down.
+    public mutating func memberUp(_ name: String, version: UInt8?, now: Instant, into output: inout [PlumtreeOutput]) {
         guard name != localID, !name.isEmpty, name.utf8.count <= PlumtreeMessage.maxNameBytes else { return }
-        guard advertisesPlumtree else {
+        guard let version, config.protocolVersions.contains(version) else {
             if slotByName.slot(named: name, in: peers) != nil { memberDown(name, now: now, into: &output) }
             return
         }
         let slot = slot(for: name, now: now)
+        peers[slot].version = version
         guard !peers[slot].isMember else { return }
         peers[slot].isMember = true
         members.append(slot)
@@ -72,7 +80,8 @@ extension PlumtreeCore {
     /// The slot for `name`, created when new.
     mutating func slot(for name: String, now: Instant) -> Int {
         if let slot = slotByName.slot(named: name, in: peers) { return slot }
-        let record = PeerRecord(name: name, graftBurst: config.graftBurst, now: now)
+        var record = PeerRecord(name: name, graftBurst: config.graftBurst, now: now)
+        record.version = config.protocolVersions.upperBound
         let slot: Int
         if let free = freeSlots.popLast() {
             peers[free] = record

@@ -106,7 +106,10 @@ public struct PlumtreeCore {
         let idKey = (tableKeys.next(), tableKeys.next())
         self.slotByName = PeerNameIndex(hashKey: tableKeys.next())
         self.metrics = PlumtreeMetrics(factory: factory)
-        self.header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
+        var header = PlumtreeEnvelope.header(sender: name) ?? [PlumtreeEnvelope.marker, PlumtreeEnvelope.version, 1, 0x3f]
+        // Written with the highest version spoken; a send to a peer that speaks a lower one rewrites the byte.
+        header[1] = config.protocolVersions.upperBound
+        self.header = header
         self.limits = PlumtreeDecodeLimits(config)
         self.cache = MessageCache(capacity: config.messageCacheMaxSize, maxBytes: config.messageCacheMaxBytes, ttl: config.messageCacheTTL, hashKey: idKey)
         self.seen = SeenSet(capacity: max(config.seenMaxSize, config.messageCacheMaxSize), ttl: config.effectiveSeenTTL, hashKey: idKey)
@@ -172,18 +175,23 @@ public struct PlumtreeCore {
     /// decode are reported as ``PlumtreeOutput/refused(_:)``, counted, and change nothing.
     public mutating func receive(envelope bytes: [UInt8], now: Instant, into output: inout [PlumtreeOutput]) {
         if let (slot, message) = decodeFromKnownSender(bytes) {
+            // A sender membership has not reported yet is answered in the version it wrote.
+            if !peers[slot].isMember { peers[slot].version = bytes[1] }
             handle(message, fromSlot: slot, now: now, into: &output)
             return
         }
         let envelope: PlumtreeEnvelope
         do throws(PlumtreeDecodeError) {
-            envelope = try PlumtreeEnvelope(decoding: bytes)
+            envelope = try PlumtreeEnvelope(decoding: bytes, versions: config.protocolVersions)
         } catch {
             countRefusal(error.reason)
             output.append(.refused(error))
             return
         }
         receive(from: envelope.sender, message: envelope.message, now: now, into: &output)
+        if let slot = slotByName.slot(named: envelope.sender, in: peers), !peers[slot].isMember {
+            peers[slot].version = bytes[1]
+        }
     }
 
     /// Handles one Plumtree message (type byte and body) from the node named `peer`. Bytes that do not
@@ -218,7 +226,7 @@ public struct PlumtreeCore {
     /// they are valid UTF-8 and not this node's own name: no String is built or validated for them.
     func decodeFromKnownSender(_ bytes: [UInt8]) -> (slot: Int, message: PlumtreeMessage)? {
         bytes.withUnsafeBytes { raw in
-            guard raw.count >= 3, raw[0] == PlumtreeEnvelope.marker, raw[1] == PlumtreeEnvelope.version else { return nil }
+            guard raw.count >= 3, raw[0] == PlumtreeEnvelope.marker, config.protocolVersions.contains(raw[1]) else { return nil }
             let length = Int(raw[2])
             guard length > 0, raw.count >= 3 + length,
                   let slot = slotByName.slot(forUTF8: UnsafeRawBufferPointer(rebasing: raw[3..<3 + length]), in: peers)

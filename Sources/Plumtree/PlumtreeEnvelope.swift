@@ -6,7 +6,7 @@
 /// ```
 /// +------+---------+---------+-------------------+--------------------------+
 /// | 0x50 | version | nameLen | sender (UTF-8)    | PlumtreeMessage bytes    |
-/// | 1 B  | 1 B (1) | 1 B     | nameLen bytes     | type byte + body         |
+/// | 1 B  | 1 B     | 1 B     | nameLen bytes     | type byte + body         |
 /// +------+---------+---------+-------------------+--------------------------+
 /// ```
 /// The marker (`P`) is outside the range of serf's message types (0...9), so a receiver tells the two apart
@@ -15,7 +15,7 @@
 public struct PlumtreeEnvelope: Equatable, Sendable {
     /// The first byte of every Plumtree user message.
     public static let marker: UInt8 = 0x50
-    /// The envelope and message format version this node writes and reads.
+    /// The version an envelope carries when none was negotiated (``PlumtreeVersions``).
     public static let version: UInt8 = 1
 
     /// The sending node's name, as membership knows it.
@@ -46,11 +46,12 @@ public struct PlumtreeEnvelope: Equatable, Sendable {
         return header + message
     }
 
-    /// Splits a user message body into sender and message; the message is not decoded yet.
-    public init(decoding bytes: [UInt8]) throws(PlumtreeDecodeError) {
+    /// Splits a user message body into sender and message; the message is not decoded yet. An envelope
+    /// whose version is outside `versions` is refused.
+    public init(decoding bytes: [UInt8], versions: ClosedRange<UInt8> = PlumtreeEnvelope.version...PlumtreeEnvelope.version) throws(PlumtreeDecodeError) {
         guard bytes.first == Self.marker else { throw .notPlumtree(firstByte: bytes.first) }
         guard bytes.count >= 3 else { throw .truncated(field: "envelope header", needed: 3 - bytes.count, available: 0) }
-        guard bytes[1] == Self.version else { throw .unsupportedVersion(bytes[1]) }
+        guard versions.contains(bytes[1]) else { throw .unsupportedVersion(bytes[1]) }
         let length = Int(bytes[2])
         guard bytes.count >= 3 + length else {
             throw .truncated(field: "envelope sender", needed: length, available: bytes.count - 3)

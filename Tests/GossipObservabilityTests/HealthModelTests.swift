@@ -186,3 +186,18 @@ struct HealthModelTests {
         #expect(report.reasons.first?.message.contains("messages") == true)
     }
 }
+
+@Suite struct VersionMismatchHealthTests {
+    @Test("members with no Plumtree version in common degrade the node, named with what they speak")
+    func versionMismatchDegrades() {
+        let model = HealthModel()
+        var input = HealthInput(running: true, eagerPeers: 2, lazyPeers: 1, minimumPeers: 2)
+        input.incompatibleMembers = ["old-1": "1", "old-2": "1"]
+        let report = model.evaluate(input, now: Instant(nanoseconds: 0))
+        #expect(report.status == .degraded)
+        #expect(report.reasons.map(\.code) == [.plumtreeVersionMismatch])
+        #expect(report.reasons.first?.message.contains("old-1 (plumtree=1), old-2 (plumtree=1)") == true)
+        input.incompatibleMembers = Dictionary(uniqueKeysWithValues: (1...8).map { ("n\($0)", "3") })
+        #expect(model.evaluate(input, now: Instant(nanoseconds: 0)).reasons.first?.message.contains("and 3 more") == true)
+    }
+}

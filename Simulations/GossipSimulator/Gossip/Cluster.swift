@@ -101,6 +101,8 @@ public final class Cluster {
     /// The engine underneath, for anything the cluster does not wrap.
     public let simulation: Simulation<ClusterNode>
     private var nextKey: UInt64 = 1
+    /// Plumtree settings of nodes restarted with settings of their own (a rolling upgrade), by node index.
+    private let plumtreeOverrides: PlumtreeOverrides
 
     public init(_ options: ClusterOptions) {
         self.options = options
@@ -112,8 +114,10 @@ public final class Cluster {
         reconnect.interval = options.reconnectInterval
         reconnect.timeout = options.reconnectTimeout
         let checkInvariants = options.checkInvariants
+        let overrides = PlumtreeOverrides()
+        plumtreeOverrides = overrides
         simulation = Simulation(seed: options.seed, conditions: options.conditions, capacity: max(options.nodes, 1)) { [reconnect] context in
-            ClusterNode(context, config: plumtree, membership: mode, membershipConfig: membershipConfig, reconnect: reconnect,
+            ClusterNode(context, config: overrides.settings[context.id.index] ?? plumtree, membership: mode, membershipConfig: membershipConfig, reconnect: reconnect,
                         checkInvariants: checkInvariants, oracleViewSize: view)
         }
         switch options.metrics {
@@ -252,6 +256,13 @@ public final class Cluster {
         scheduleOracleSync()
     }
 
+    /// Restarts a crashed or departed node as a fresh process running `plumtree` from now on: one step of
+    /// a rolling upgrade (say, a node that speaks Plumtree versions 1...2 where it spoke 1).
+    public func restart(_ node: NodeID, plumtree: PlumtreeConfig) {
+        plumtreeOverrides.settings[node.index] = plumtree
+        restart(node)
+    }
+
     /// Makes `node` leave gracefully.
     public func leave(_ node: NodeID) {
         simulation.leave(node)
@@ -298,4 +309,10 @@ public final class Cluster {
     public func setSlow(_ node: NodeID, delay: Duration) { simulation.setSlow(node, delay: delay) }
     public func setConditions(_ conditions: LinkConditions) { simulation.defaultConditions = conditions }
     public func setConditions(_ conditions: LinkConditions?, for node: NodeID) { simulation.setConditions(conditions, for: node) }
+}
+
+/// The Plumtree settings nodes restarted with settings of their own run, read by the cluster's node factory.
+/// The factory is a closure the engine holds, so the settings live in a reference both share.
+final class PlumtreeOverrides {
+    var settings: [Int: PlumtreeConfig] = [:]
 }

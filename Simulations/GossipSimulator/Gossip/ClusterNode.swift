@@ -183,7 +183,8 @@ public struct ClusterNode: SimulatedNode {
                 }
             case .member(let event):
                 observe(event, io: &io)
-            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected, .keyringChanged, .keyringReport:
+            case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected, .keyringChanged, .keyringReport,
+                 .plumtreeVersionMismatch:
                 // Counted by the cores' metrics, which reach the run's report.
                 break
             }

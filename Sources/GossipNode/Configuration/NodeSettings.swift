@@ -172,6 +172,15 @@ extension GossipNodeConfiguration {
         size("plumtree.max_message_size", "largest payload broadcast accepts", 1...(16 << 20), \.plumtree.maxMessageSize),
         duration("plumtree.anti_entropy_interval", "time between anti-entropy exchanges", .milliseconds(1) ... .seconds(3600), \.plumtree.antiEntropyInterval),
         duration("plumtree.anti_entropy_max_interval", "longest time between anti-entropy exchanges while they find nothing", .milliseconds(1) ... .seconds(86_400), \.plumtree.antiEntropyMaxInterval),
+        .scalar("plumtree.protocol_versions", help: "Plumtree protocol versions spoken, N or LOW-HIGH within \(PlumtreeVersions.tagValue(PlumtreeVersions.known)); widen then narrow for a rolling upgrade") { c, text, source throws(ConfigurationError) in
+            guard let range = PlumtreeVersions.parse(text.trimmingCharacters(in: .whitespaces)),
+                  PlumtreeVersions.known.contains(range.lowerBound), PlumtreeVersions.known.contains(range.upperBound) else {
+                throw .invalidValue(key: "plumtree.protocol_versions", value: text,
+                                    expected: "N or LOW-HIGH within \(PlumtreeVersions.tagValue(PlumtreeVersions.known)), e.g. 1-2",
+                                    source: source)
+            }
+            c.plumtree.protocolVersions = range
+        },
         size("plumtree.packet_budget", "largest message sent over UDP; larger ones use TCP", 256...65_000, \.plumtree.packetBudget),
     ]
 

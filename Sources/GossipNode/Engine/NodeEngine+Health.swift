@@ -56,7 +56,8 @@ extension NodeEngine {
             awarenessScore: core.healthScore,
             members: members,
             otherLiveMembers: max(0, counts.live - 1),
-            laggingConsumers: sink.laggingStreams(droppedBefore: deliveryDropsSeen))
+            laggingConsumers: sink.laggingStreams(droppedBefore: deliveryDropsSeen),
+            incompatibleMembers: core.incompatibleMembers)
         return health.evaluate(input, now: now)
     }
 }

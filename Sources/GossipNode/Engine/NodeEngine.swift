@@ -100,7 +100,7 @@ final class NodeEngine {
             switch error {
             case .tagsTooLarge(let size): throw .tagsTooLarge(size: size)
             case .invalidKey(let reason): throw .invalidKey(reason: reason)
-            case .invalidName: throw .invalidConfiguration("\(error)")
+            case .invalidName, .unsupportedPlumtreeVersions: throw .invalidConfiguration("\(error)")
             }
         }
     }
@@ -202,6 +202,9 @@ final class NodeEngine {
             for waiter in waiters { waiter(failure.map(SeedOutcome.failed)) }
         case .reconnect(let event):
             logReconnect(event, now: now)
+        case .plumtreeVersionMismatch(let mismatch):
+            log(.plumtreeVersionMismatch, ["member": "\(mismatch.member)", "member_versions": "\(mismatch.announced)",
+                                           "local_versions": "\(mismatch.local)"])
         case .keyringChanged(let change):
             logKeyringChange(change)
         case .keyringReport(let id, let report):

@@ -21,12 +21,14 @@ public struct HealthInput: Sendable, Equatable {
     /// The application's delivery streams (`messages`, `membership`) whose consumer is behind: its buffer
     /// is at the limit, or entries were dropped since the last look.
     public var laggingConsumers: [String]
+    /// Members that run Plumtree in versions this node does not speak, with the versions each announces.
+    public var incompatibleMembers: [String: String]
 
     public init(
         running: Bool, eagerPeers: Int, lazyPeers: Int, totalPeers: Int? = nil, minimumPeers: Int = 0,
         cacheSize: Int = 0, cacheCapacity: Int = 0, pendingGrafts: Int = 0, awarenessScore: Int = 0,
         members: MembersByState = MembersByState(), otherLiveMembers: Int = 0,
-        laggingConsumers: [String] = []
+        laggingConsumers: [String] = [], incompatibleMembers: [String: String] = [:]
     ) {
         self.running = running
         self.eagerPeers = eagerPeers
@@ -40,6 +42,7 @@ public struct HealthInput: Sendable, Equatable {
         self.members = members
         self.otherLiveMembers = otherLiveMembers
         self.laggingConsumers = laggingConsumers
+        self.incompatibleMembers = incompatibleMembers
     }
 
     /// cache size / capacity; 0 when the capacity is unknown or zero.

@@ -10,7 +10,9 @@ import ProtocolSupport
 /// - degraded: no eager peer while lazy peers exist; cache utilisation at or above 0.9; graft failure
 ///   ratio at or above 0.1; more than 50 pending grafts; fewer overlay peers than the configured minimum;
 ///   Lifeguard awareness score above 0; the application's consumer of a delivery stream behind
-///   (`consumer_lagging`: the node is fine, but what it delivers is being lost or piling up).
+///   (`consumer_lagging`: the node is fine, but what it delivers is being lost or piling up); members running
+///   Plumtree in versions this node does not speak (`plumtree_version_mismatch`: a rolling upgrade that
+///   skipped the step where both versions are spoken).
 /// - healthy otherwise.
 public struct HealthModel: Sendable, Equatable {
     public let configuration: HealthConfiguration
@@ -83,6 +85,13 @@ public struct HealthModel: Sendable, Equatable {
         if !input.laggingConsumers.isEmpty {
             reasons.append(.init(.consumerLagging, .degraded,
                                  "the application reads \(input.laggingConsumers.joined(separator: " and ")) slower than they arrive: its buffer is full or entries were dropped (gossip_node_deliveries_dropped_total)"))
+        }
+        if !input.incompatibleMembers.isEmpty {
+            let named = input.incompatibleMembers.sorted { $0.key < $1.key }.prefix(5)
+                .map { "\($0.key) (plumtree=\($0.value))" }.joined(separator: ", ")
+            let more = input.incompatibleMembers.count > 5 ? " and \(input.incompatibleMembers.count - 5) more" : ""
+            reasons.append(.init(.plumtreeVersionMismatch, .degraded,
+                                 "no Plumtree version in common with \(named)\(more): broadcasts do not pass between them and this node; upgrade through a release that speaks both versions"))
         }
 
         // Stable order: worst first, then in the order the rules are listed above.

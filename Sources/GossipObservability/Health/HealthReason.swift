@@ -12,6 +12,7 @@ public struct HealthReason: Sendable, Equatable, CustomStringConvertible {
         case belowMinimumPeers = "below_minimum_peers"
         case awarenessDegraded = "awareness_degraded"
         case consumerLagging = "consumer_lagging"
+        case plumtreeVersionMismatch = "plumtree_version_mismatch"
     }
 
     public var code: Code

@@ -12,6 +12,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     case configurationChanged = "configuration changed"
     case packetRefused = "packet refused"
     case healthChanged = "health changed"
+    case plumtreeVersionMismatch = "plumtree version mismatch"
     case keyringChanged = "keyring changed"
     case keyringChangeFailed = "keyring change failed"
 
@@ -19,7 +20,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     public var component: LogComponent {
         switch self {
         case .peerJoined, .peerLeft, .peerFailed, .graftFailed, .partitionSuspected, .cacheEviction,
-             .configurationChanged, .keyringChanged, .keyringChangeFailed:
+             .configurationChanged, .keyringChanged, .keyringChangeFailed, .plumtreeVersionMismatch:
             .protocol
         case .packetRefused: .network
         case .healthChanged: .metrics
@@ -31,7 +32,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
         switch self {
         case .peerJoined, .peerLeft, .configurationChanged, .healthChanged: .info
         case .keyringChanged: .notice
-        case .keyringChangeFailed: .warning
+        case .keyringChangeFailed, .plumtreeVersionMismatch: .warning
         case .cacheEviction: .debug
         case .peerFailed, .graftFailed, .packetRefused: .warning
         case .partitionSuspected: .error
