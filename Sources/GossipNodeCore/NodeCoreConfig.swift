@@ -97,6 +97,8 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidKey(String)
     /// The name is empty or longer than memberlist accepts.
     case invalidName(String)
+    /// The cluster label is longer than memberlist's 255 bytes.
+    case invalidLabel(String)
 
     package var description: String {
         switch self {
@@ -104,6 +106,7 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
             "tags take \(size) bytes encoded, over memberlist's limit of \(MembershipConfig.metaMaxSize): shorten them"
         case .invalidKey(let why): "invalid encryption key: \(why)"
         case .invalidName(let name): "node name '\(name)' is empty or longer than 255 bytes"
+        case .invalidLabel(let label): "cluster label '\(label)' is longer than 255 bytes"
         }
     }
 }
