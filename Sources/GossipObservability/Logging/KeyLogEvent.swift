@@ -11,6 +11,8 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     case cacheEviction = "cache eviction"
     case configurationChanged = "configuration changed"
     case packetRefused = "packet refused"
+    /// A packet or stream of another cluster (label_mismatch): once per distinct foreign label.
+    case labelMismatch = "label mismatch"
     case healthChanged = "health changed"
 
     /// The component whose level governs the event.
@@ -19,7 +21,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
         case .peerJoined, .peerLeft, .peerFailed, .graftFailed, .partitionSuspected, .cacheEviction,
              .configurationChanged:
             .protocol
-        case .packetRefused: .network
+        case .packetRefused, .labelMismatch: .network
         case .healthChanged: .metrics
         }
     }
@@ -29,7 +31,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
         switch self {
         case .peerJoined, .peerLeft, .configurationChanged, .healthChanged: .info
         case .cacheEviction: .debug
-        case .peerFailed, .graftFailed, .packetRefused: .warning
+        case .peerFailed, .graftFailed, .packetRefused, .labelMismatch: .warning
         case .partitionSuspected: .error
         }
     }
@@ -37,7 +39,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     /// Whether a flood of this event goes through a ``LogRateLimiter``.
     public var isRateLimited: Bool {
         switch self {
-        case .cacheEviction, .packetRefused, .graftFailed: true
+        case .cacheEviction, .packetRefused, .graftFailed, .labelMismatch: true
         default: false
         }
     }
