@@ -22,8 +22,9 @@ public enum LabelHeader {
     }
 
     /// `bytes` with the header of `label` in front (memberlist `makeLabelHeader`); unchanged when `label`
-    /// is empty, as memberlist sends no header then.
-    public static func wrap(_ bytes: [UInt8], label: [UInt8]) -> [UInt8] {
+    /// is empty, as memberlist sends no header then. Package-only: its callers hold a label already
+    /// validated (``LabelPolicy``, ``Packet/encode(_:compress:addCRC:keyring:nonce:label:)``).
+    package static func wrap(_ bytes: [UInt8], label: [UInt8]) -> [UInt8] {
         guard !label.isEmpty else { return bytes }
         precondition(label.count <= maxLabelSize, "a label is validated to 1...255 bytes before use")
         var out: [UInt8] = []

@@ -14,15 +14,22 @@ public struct LabelPolicy: Sendable, Hashable {
     /// memberlist's `SkipInboundLabelCheck`.
     public let skipInboundCheck: Bool
 
-    /// - Precondition: `label` is at most 255 bytes (configurations validate it first).
-    public init(label: [UInt8] = [], skipInboundCheck: Bool = false) {
-        precondition(label.count <= LabelHeader.maxLabelSize, "a label is validated to 1...255 bytes before use")
+    /// - Throws: `too_large` for a label over 255 bytes: its length is one byte on the wire.
+    public init(label: [UInt8] = [], skipInboundCheck: Bool = false) throws(WireError) {
+        guard label.count <= LabelHeader.maxLabelSize else {
+            throw WireError(.tooLarge, "a label of \(label.count) bytes; memberlist allows \(LabelHeader.maxLabelSize)")
+        }
+        self.label = label
+        self.skipInboundCheck = skipInboundCheck
+    }
+
+    private init(unchecked label: [UInt8], skipInboundCheck: Bool) {
         self.label = label
         self.skipInboundCheck = skipInboundCheck
     }
 
     /// No label, nothing skipped: memberlist's default, and every peer that predates labels.
-    public static let none = LabelPolicy()
+    public static let none = LabelPolicy(unchecked: [], skipInboundCheck: false)
 
     /// The header this node puts on packets and on streams it opens.
     public var header: [UInt8] { LabelHeader.wrap([], label: label) }

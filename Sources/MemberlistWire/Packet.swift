@@ -137,6 +137,9 @@ public enum Packet {
         _ payload: [UInt8], compress: Bool = false, addCRC: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = [],
         label: [UInt8] = []
     ) throws(WireError) -> [UInt8] {
+        guard label.count <= LabelHeader.maxLabelSize else {
+            throw WireError(.tooLarge, "a label of \(label.count) bytes; memberlist allows \(LabelHeader.maxLabelSize)")
+        }
         var bytes = payload
         if compress {
             let compressed = Compress(buf: LZW.deflate(payload)).encoded()

@@ -66,9 +66,12 @@ public struct MembershipCore: Sendable {
     ) throws(MembershipError) {
         guard !local.name.isEmpty, local.name.utf8.count <= 255 else { throw .invalidName(local.name) }
         guard local.meta.count <= MembershipConfig.metaMaxSize else { throw .metaTooLarge(size: local.meta.count) }
-        guard config.label.utf8.count <= LabelHeader.maxLabelSize else { throw .invalidLabel(config.label) }
+        do {
+            self.labelPolicy = try LabelPolicy(label: Array(config.label.utf8), skipInboundCheck: config.skipInboundLabelCheck)
+        } catch {
+            throw .invalidLabel(config.label)
+        }
         self.config = config
-        self.labelPolicy = LabelPolicy(label: Array(config.label.utf8), skipInboundCheck: config.skipInboundLabelCheck)
         self.local = local
         self.keyring = keyring
         self.random = SeededRandom(seed: seed)

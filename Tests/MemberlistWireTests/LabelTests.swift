@@ -8,7 +8,7 @@ import Testing
 @Suite("cluster label")
 struct LabelTests {
     static let ping = hexBytes("00 82 a4 4e 6f 64 65 a1 61 a5 53 65 71 4e 6f 01")
-    static let a = LabelPolicy(label: utf8("a"))
+    static let a = try! LabelPolicy(label: utf8("a"))
 
     // MARK: Vectors
 
@@ -27,7 +27,7 @@ struct LabelTests {
         #expect(Array(packet.prefix(2)) == [0xF4, 0xFF])
         #expect(Array(packet[2..<257]) == label)
         #expect(Array(packet[257...]) == Self.ping)
-        #expect(try Packet.decode(packet, label: LabelPolicy(label: label)).count == 1)
+        #expect(try Packet.decode(packet, label: try! LabelPolicy(label: label)).count == 1)
     }
 
     @Test func encryptedPacketAuthenticatesTheLabel() throws {
@@ -43,11 +43,11 @@ struct LabelTests {
         #expect(try Packet.decode(vector, security: security, label: Self.a) == [.ping(Ping(seqNo: 1, node: "a"))])
         // The same sealed body under another header: the label check passes, the tag does not.
         let relabelled = hexBytes("f4 01 62") + Array(vector[3...])
-        #expect(refusal { try Packet.decode(relabelled, security: security, label: LabelPolicy(label: utf8("b"))) } == .decryptFailed)
+        #expect(refusal { try Packet.decode(relabelled, security: security, label: try! LabelPolicy(label: utf8("b"))) } == .decryptFailed)
         // Without its header, read by an unlabelled node: the empty associated data does not authenticate it.
         #expect(refusal { try Packet.decode(Array(vector[3...]), security: security) } == .decryptFailed)
         // A node of another label refuses it before trying to decrypt.
-        #expect(refusal { try Packet.decode(vector, security: security, label: LabelPolicy(label: utf8("b"))) } == .labelMismatch)
+        #expect(refusal { try Packet.decode(vector, security: security, label: try! LabelPolicy(label: utf8("b"))) } == .labelMismatch)
     }
 
     @Test func encryptedStreamAuthenticatesHeaderAndLabel() throws {
@@ -91,10 +91,10 @@ struct LabelTests {
             ("a labelled packet to an unlabelled node", hexBytes("f4 01 61") + Self.ping, .none, .labelMismatch),
             ("an unlabelled packet to a labelled node", Self.ping, Self.a, .labelMismatch),
             ("a longer label with ours as prefix", hexBytes("f4 02 61 61") + Self.ping, Self.a, .labelMismatch),
-            ("skip: unlabelled is taken as ours", Self.ping, LabelPolicy(label: utf8("a"), skipInboundCheck: true), nil),
+            ("skip: unlabelled is taken as ours", Self.ping, try! LabelPolicy(label: utf8("a"), skipInboundCheck: true), nil),
             ("skip: even our own header is a double label", hexBytes("f4 01 61") + Self.ping,
-             LabelPolicy(label: utf8("a"), skipInboundCheck: true), .labelMismatch),
-            ("skip without a label: unlabelled accepted", Self.ping, LabelPolicy(skipInboundCheck: true), nil),
+             try! LabelPolicy(label: utf8("a"), skipInboundCheck: true), .labelMismatch),
+            ("skip without a label: unlabelled accepted", Self.ping, try! LabelPolicy(skipInboundCheck: true), nil),
         ]
         for (name, bytes, policy, reason) in cases {
             #expect(refusal { try Packet.decode(bytes, label: policy) } == reason, "\(name)")
@@ -123,7 +123,7 @@ struct LabelTests {
             ("another label", hexBytes("f4 01 62"), Self.a, .labelMismatch),
             ("labelled to an unlabelled node", hexBytes("f4 01 61"), .none, .labelMismatch),
             ("empty header", [0xF4, 0x00], Self.a, .malformed),
-            ("skip: a header at all", hexBytes("f4 01 61"), LabelPolicy(label: utf8("a"), skipInboundCheck: true), .labelMismatch),
+            ("skip: a header at all", hexBytes("f4 01 61"), try! LabelPolicy(label: utf8("a"), skipInboundCheck: true), .labelMismatch),
             ("unlabelled to a labelled node", [MessageType.ping.rawValue], Self.a, .labelMismatch),
         ]
         for (name, bytes, policy, reason) in cases {
@@ -156,7 +156,7 @@ struct LabelTests {
             .pushPull(PushPull(join: true, nodes: (0..<3).map(sampleNode), userState: [1, 2])),
         ]
         let label = [UInt8](repeating: 0x6C, count: 200)
-        let policy = LabelPolicy(label: label)
+        let policy = try! LabelPolicy(label: label)
         for message in messages {
             for ring in [nil, keyring] {
                 let sealed = try StreamFrame.encode(message, keyring: ring, nonce: Keys.nonce, label: label)
@@ -183,9 +183,9 @@ struct LabelTests {
         let header = UserMsgHeader(userMsgLen: 0).encoded().count
         let payload = [UInt8](repeating: 1, count: 1000 - header - 2)
         let request = LabelHeader.wrap(StreamMessage.user(payload).encoded(), label: label)
-        var assembler = StreamFrameAssembler(hasKeyring: false, maxSize: 1000, label: LabelPolicy(label: label))
+        var assembler = StreamFrameAssembler(hasKeyring: false, maxSize: 1000, label: try! LabelPolicy(label: label))
         #expect(assembler.feed(request) == .complete(length: request.count))
-        var reader = StreamReader(maxSize: 1000, label: LabelPolicy(label: label))
+        var reader = StreamReader(maxSize: 1000, label: try! LabelPolicy(label: label))
         #expect(reader.feed(request) == .complete(.user(payload), consumed: request.count))
         // ...but the label does not lend its room to the message: 300 more bytes are too many.
         let over = LabelHeader.wrap(StreamMessage.user(payload + [UInt8](repeating: 1, count: 300)).encoded(), label: utf8("a"))
@@ -196,6 +196,12 @@ struct LabelTests {
         }
         #expect(error.reason == .tooLarge)
         #expect(small.bytes.count <= 1000 + StreamFrame.encryptHeaderSize + 3)
+    }
+
+    @Test func aLabelOver255BytesIsRefusedNotTrapped() {
+        let long = [UInt8](repeating: 0x6C, count: 256)
+        #expect(refusal { try LabelPolicy(label: long) } == .tooLarge)
+        #expect(refusal { try Packet.encode(Self.ping, label: long) } == .tooLarge)
     }
 
     @Test func policyHeaderAndQuoting() {

@@ -51,7 +51,7 @@ import MetricsTestSupport
         #expect(datagrams.count == 1 && streams.count == 1)
         #expect(datagrams.allSatisfy { Array($0.prefix(header.count)) == header })
         #expect(streams.allSatisfy { Array($0.prefix(header.count)) == header })
-        #expect(try Packet.decode(datagrams[0], label: LabelPolicy(label: utf8("blue"))) == [.ackResp(AckResp(seqNo: 9))])
+        #expect(try Packet.decode(datagrams[0], label: try! LabelPolicy(label: utf8("blue"))) == [.ackResp(AckResp(seqNo: 9))])
         // The answer to a labelled push/pull has no header of its own.
         let request = LabelHeader.wrap(StreamMessage.pushPull(PushPull(join: true, nodes: [])).encoded(), label: utf8("blue"))
         let reply = try #require(core.receiveStream(request, from: Self.peer, now: .zero, into: &out))
