@@ -80,6 +80,7 @@ package struct NodeCore {
             } catch {
                 switch error {
                 case .metaTooLarge(let size): throw .tagsTooLarge(size: size)
+                case .invalidLabel(let label): throw .invalidLabel(label)
                 default: throw .invalidName(config.name)
                 }
             }
@@ -114,18 +115,20 @@ package struct NodeCore {
     package var reconnectTargets: [String] { reconnector.failed.keys.sorted() }
 
     /// An assembler for one stream, with this node's keyring settings: the driver feeds it every read, and
-    /// it says when a whole message has arrived (each byte looked at a bounded number of times).
-    package func makeStreamFrameAssembler() -> StreamFrameAssembler {
-        membership?.makeStreamFrameAssembler() ?? StreamFrameAssembler(hasKeyring: false, verifyIncoming: false)
+    /// it says when a whole message has arrived (each byte looked at a bounded number of times). A request
+    /// (a stream a peer opened) may lead with the cluster label header; a reply never does.
+    package func makeStreamFrameAssembler(direction: StreamDirection = .request) -> StreamFrameAssembler {
+        membership?.makeStreamFrameAssembler(direction: direction)
+            ?? StreamFrameAssembler(hasKeyring: false, verifyIncoming: false, direction: direction)
     }
 
     /// How far the bytes read from a stream go: the driver reads until a whole message has arrived.
-    package func streamFrameStatus(_ bytes: [UInt8]) -> StreamFrameStatus {
+    package func streamFrameStatus(_ bytes: [UInt8], direction: StreamDirection = .request) -> StreamFrameStatus {
         guard let membership else {
             // External membership: a stream carries one Plumtree envelope and ends with the connection.
             return .needMore
         }
-        return membership.streamFrameStatus(bytes)
+        return membership.streamFrameStatus(bytes, direction: direction)
     }
 
     /// When the node next needs ``handleTimeout(now:into:)``; nil when it waits for input only.

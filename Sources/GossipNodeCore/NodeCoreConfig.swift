@@ -104,6 +104,8 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidName(String)
     /// The Plumtree versions asked for are not all ones this build speaks.
     case unsupportedPlumtreeVersions(ClosedRange<UInt8>)
+    /// The cluster label is longer than memberlist's 255 bytes.
+    case invalidLabel(String)
 
     package var description: String {
         switch self {
@@ -113,6 +115,7 @@ package enum NodeCoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidName(let name): "node name '\(name)' is empty or longer than 255 bytes"
         case .unsupportedPlumtreeVersions(let versions):
             "Plumtree versions \(PlumtreeVersions.tagValue(versions)) asked for; this build speaks \(PlumtreeVersions.tagValue(PlumtreeVersions.known))"
+        case .invalidLabel(let label): "cluster label '\(label)' is longer than 255 bytes"
         }
     }
 }

@@ -2,8 +2,9 @@
 
 /// The type byte that starts every memberlist message.
 ///
-/// Upstream memberlist 0.3+ adds 244 (`hasLabel`); the serf we interoperate with does not understand it,
-/// so it is neither written nor accepted here.
+/// memberlist's 244 (`hasLabelMsg`) is not a message: it is the cluster label header, which can only lead a
+/// packet or a stream request, and is read there by ``LabelHeader`` before any message type. Anywhere else
+/// (inside a compound, a reply, after decryption) 244 is an unknown type, as it is for memberlist.
 public enum MessageType: UInt8, Sendable, CaseIterable {
     case ping = 0
     case indirectPing = 1

@@ -1,6 +1,8 @@
 // The UDP pipeline. Sending: compress (when it makes the packet smaller), CRC (for receivers whose protocol
-// max is >= 5), encrypt. Receiving undoes it in reverse: decrypt, check the CRC, then follow compound (7)
-// and compress (9) envelopes, which nest, down to typed messages.
+// max is >= 5), encrypt (the label, if any, as associated data), label header. Receiving undoes it in
+// reverse: check the label header, decrypt, check the CRC, then follow compound (7) and compress (9)
+// envelopes, which nest, down to typed messages. memberlist checks the label before anything else
+// (ingestPacket), so a packet of another cluster is `label_mismatch` whether or not it is encrypted.
 
 /// Encoding and decoding whole UDP datagrams.
 public enum Packet {
@@ -30,25 +32,32 @@ public enum Packet {
 
     /// Every message of a received datagram, in order, or the reason the datagram is refused as a whole.
     ///
-    /// With a keyring and `verifyIncoming`, a datagram no key opens is refused: `plaintext_refused` when it
-    /// is a valid plaintext packet, `decryption_failed` otherwise.
-    public static func decode(_ datagram: [UInt8], security: Security = .plaintext) throws(WireError) -> [PacketMessage] {
+    /// The label header is checked first, by `label` (see ``LabelPolicy``). With a keyring and
+    /// `verifyIncoming`, a datagram no key opens is refused: `plaintext_refused` when it is a valid plaintext
+    /// packet, `decryption_failed` otherwise.
+    public static func decode(
+        _ datagram: [UInt8], security: Security = .plaintext, label: LabelPolicy = .none
+    ) throws(WireError) -> [PacketMessage] {
         guard !datagram.isEmpty else { throw WireError(.truncated, "empty datagram") }
         guard datagram.count <= maxDatagramSize else {
             throw WireError(.tooLarge, "datagram of \(datagram.count) bytes")
         }
-        var plain = datagram
+        let bodyStart = try label.acceptPacket(datagram)
+        guard bodyStart < datagram.count else { throw WireError(.truncated, "label header with nothing after it") }
+        let body = bodyStart == 0 ? datagram : Array(datagram[bodyStart...])
+        var plain = body
         if let keyring = security.keyring {
             do {
-                plain = try keyring.decrypt(datagram)
+                // memberlist authenticates our label, even when the check was skipped and no header came.
+                plain = try keyring.decrypt(body, associatedData: label.label)
             } catch {
                 if security.verifyIncoming {
-                    if (try? decodePlain(datagram)) != nil {
+                    if (try? decodePlain(body)) != nil {
                         throw WireError(.plaintextRefused, "plaintext packet where encryption is required")
                     }
                     throw error
                 }
-                plain = datagram
+                plain = body
             }
         }
         return try decodePlain(plain)
@@ -122,16 +131,22 @@ public enum Packet {
     ///   - addCRC: add the CRC envelope; do so when the receiver's protocol max is >= 5.
     ///   - keyring: seal with its primary key; nil sends plaintext.
     ///   - nonce: 12 bytes from the caller's seeded random source, required with a keyring.
+    ///   - label: the cluster label (empty: none). memberlist seals with it as the associated data
+    ///     (rawSendMsgPacket) and its transport then puts the header in front (labelWrappedTransport).
     public static func encode(
-        _ payload: [UInt8], compress: Bool = false, addCRC: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = []
+        _ payload: [UInt8], compress: Bool = false, addCRC: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = [],
+        label: [UInt8] = []
     ) throws(WireError) -> [UInt8] {
+        guard label.count <= LabelHeader.maxLabelSize else {
+            throw WireError(.tooLarge, "a label of \(label.count) bytes; memberlist allows \(LabelHeader.maxLabelSize)")
+        }
         var bytes = payload
         if compress {
             let compressed = Compress(buf: LZW.deflate(payload)).encoded()
             if compressed.count < bytes.count { bytes = compressed }
         }
         if addCRC { bytes = CRCEnvelope.wrap(bytes) }
-        if let keyring { bytes = try keyring.encrypt(bytes, nonce: nonce) }
-        return bytes
+        if let keyring { bytes = try keyring.encrypt(bytes, nonce: nonce, associatedData: label) }
+        return LabelHeader.wrap(bytes, label: label)
     }
 }

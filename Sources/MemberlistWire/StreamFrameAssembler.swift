@@ -6,6 +6,10 @@
 // walked by ``MsgpackSkipper`` (header bytes only), and raw contents are jumped over. So each byte is looked
 // at a bounded number of times whatever the read sizes, where re-parsing the buffer after every read made a
 // 19 MiB stream read in small pieces cost hours of CPU on the event loop.
+//
+// A request may begin with the cluster label header: it is checked once whole (so another cluster's stream
+// is refused before its message is read) and kept in ``bytes``, which the core checks again when decoding;
+// the message is then found from `base`, the offset right after it.
 
 /// What a ``StreamFrameAssembler`` says after a feed.
 public enum StreamFrameProgress: Hashable, Sendable {
@@ -24,6 +28,9 @@ public struct StreamFrameAssembler: Sendable {
     /// With a keyring: refuse a plaintext stream (memberlist's GossipVerifyIncoming).
     public let verifyIncoming: Bool
     public let maxSize: Int
+    /// Our label: checks the header that may lead a request.
+    public let label: LabelPolicy
+    public let direction: StreamDirection
     /// The bytes received so far (at most the message, plus what arrived with its last piece).
     public private(set) var bytes: [UInt8] = []
     /// Bytes looked at so far: each byte appended counts once, once more if walked as a msgpack header,
@@ -32,6 +39,8 @@ public struct StreamFrameAssembler: Sendable {
     public private(set) var work = 0
 
     private enum Phase: Sendable {
+        /// A request: waiting for the label header, or for a first byte that shows there is none.
+        case label
         case start
         /// An encrypted stream: complete at this many bytes, once its 5-byte header has arrived.
         case encrypted
@@ -53,16 +62,23 @@ public struct StreamFrameAssembler: Sendable {
         case userHeader
     }
 
-    private var phase: Phase = .start
+    private var phase: Phase
+    /// Where the message starts: after the label header, if any.
+    private var base = 0
 
-    public init(hasKeyring: Bool, verifyIncoming: Bool = true, maxSize: Int = StreamFrame.maxSize) {
+    public init(hasKeyring: Bool, verifyIncoming: Bool = true, maxSize: Int = StreamFrame.maxSize,
+                label: LabelPolicy = .none, direction: StreamDirection = .request) {
         self.hasKeyring = hasKeyring
         self.verifyIncoming = verifyIncoming
         self.maxSize = maxSize
+        self.label = label
+        self.direction = direction
+        phase = direction == .request ? .label : .start
     }
 
-    /// The most bytes a stream may take: the message and, when encrypted, its header.
-    private var byteLimit: Int { maxSize + StreamFrame.encryptHeaderSize }
+    /// The most bytes a stream may take: its label header (once read), the message and, when encrypted,
+    /// its header.
+    private var byteLimit: Int { maxSize + StreamFrame.encryptHeaderSize + base }
 
     /// The answer so far, without feeding anything.
     public var progress: StreamFrameProgress {
@@ -73,8 +89,11 @@ public struct StreamFrameAssembler: Sendable {
     /// Adds one read. Once complete or invalid, the answer sticks and further bytes are not kept.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer) -> StreamFrameProgress {
         if case .done(let answer) = phase { return answer }
-        // Never hold more than the limit: a stream still incomplete past it is refused.
-        let room = byteLimit - bytes.count
+        // Never hold more than the limit: a stream still incomplete past it is refused. Before a request's
+        // label header is read, the limit grows by the header the stream begins with.
+        var limit = byteLimit
+        if case .label = phase { limit += LabelHeader.leadingLength(bytes, then: chunk) }
+        let room = limit - bytes.count
         let taken = min(room, chunk.count)
         if taken > 0, let base = chunk.baseAddress {
             // As typed bytes, so the append is one copy (a raw buffer's slice goes byte by byte in debug builds).
@@ -107,16 +126,31 @@ public struct StreamFrameAssembler: Sendable {
                 switch phase {
                 case .done(let answer):
                     return answer
+                case .label:
+                    // Looks at most the 257 header bytes, once each, when the header is whole.
+                    switch try LabelHeader.scan(bytes) {
+                    case .incomplete:
+                        return .needMore
+                    case .absent:
+                        guard !bytes.isEmpty else { return .needMore }
+                        try label.check(received: nil)
+                    case .present(let received, let end):
+                        work += end
+                        try label.check(received: received)
+                        base = end
+                    }
+                    phase = .start
                 case .start:
-                    guard let first = bytes.first else { return .needMore }
+                    guard bytes.count > base else { return .needMore }
                     work += 1
-                    phase = try startPhase(first)
+                    phase = try startPhase(bytes[base])
                 case .encrypted:
-                    guard bytes.count >= StreamFrame.encryptHeaderSize else { return .needMore }
+                    guard bytes.count >= base + StreamFrame.encryptHeaderSize else { return .needMore }
                     work += 4
-                    let length = Int(bytes[1]) << 24 | Int(bytes[2]) << 16 | Int(bytes[3]) << 8 | Int(bytes[4])
+                    let length = Int(bytes[base + 1]) << 24 | Int(bytes[base + 2]) << 16
+                        | Int(bytes[base + 3]) << 8 | Int(bytes[base + 4])
                     guard length <= maxSize else { throw WireError(.tooLarge, "encrypted stream declares \(length) bytes") }
-                    phase = .raw(end: StreamFrame.encryptHeaderSize + length)
+                    phase = .raw(end: base + StreamFrame.encryptHeaderSize + length)
                 case .raw(let end):
                     guard end <= byteLimit else { throw WireError(.tooLarge, "stream declares \(end) bytes") }
                     guard bytes.count >= end else { return .needMore }
@@ -152,9 +186,9 @@ public struct StreamFrameAssembler: Sendable {
             throw WireError(.unknownType, "stream message type \(first)")
         }
         switch type {
-        case .compress, .ping, .ackResp, .errResp: return walk(1, from: 1, then: .end)
-        case .pushPull: return walk(1, from: 1, then: .pushPullHeader)
-        case .user: return walk(1, from: 1, then: .userHeader)
+        case .compress, .ping, .ackResp, .errResp: return walk(1, from: base + 1, then: .end)
+        case .pushPull: return walk(1, from: base + 1, then: .pushPullHeader)
+        case .user: return walk(1, from: base + 1, then: .userHeader)
         case .indirectPing, .suspect, .alive, .dead, .compound, .encrypt, .nackResp, .hasCRC:
             throw WireError(.unexpectedType, "message type \(type.rawValue) is not valid as a stream message")
         }
@@ -170,9 +204,9 @@ public struct StreamFrameAssembler: Sendable {
             return .raw(end: end)
         case .pushPullHeader:
             // The header is whole: decode it once (it is a few bytes).
-            var reader = MsgpackReader(bytes, start: 1, end: end)
+            var reader = MsgpackReader(bytes, start: base + 1, end: end)
             let header = try PushPullHeader(decodingBody: &reader)
-            work += end - 1
+            work += end - base - 1
             guard header.nodes <= maxSize, header.userStateLen <= maxSize else {
                 throw WireError(.tooLarge, "push/pull declares \(header.nodes) nodes and \(header.userStateLen) bytes of state")
             }
@@ -180,9 +214,9 @@ public struct StreamFrameAssembler: Sendable {
         case .userState(let length):
             return .raw(end: end + length)
         case .userHeader:
-            var reader = MsgpackReader(bytes, start: 1, end: end)
+            var reader = MsgpackReader(bytes, start: base + 1, end: end)
             let header = try UserMsgHeader(decodingBody: &reader)
-            work += end - 1
+            work += end - base - 1
             guard header.userMsgLen <= maxSize else {
                 throw WireError(.tooLarge, "user message declares \(header.userMsgLen) bytes")
             }

@@ -47,10 +47,14 @@ public enum StreamFrame {
     ///
     /// - Parameters:
     ///   - compress: LZW-compress (memberlist compresses every stream when compression is on).
-    ///   - keyring: seal with its primary key, the 5 header bytes as associated data; nil sends plaintext.
+    ///   - keyring: seal with its primary key, the 5 header bytes then `label` as associated data
+    ///     (memberlist `encryptLocalState`); nil sends plaintext.
     ///   - nonce: 12 bytes from the caller's seeded random source, required with a keyring.
+    ///   - label: the cluster label (empty: none). Only authenticated here: the label HEADER goes once in
+    ///     front of a stream the node opens (``LabelHeader/wrap(_:label:)``), never in front of a reply,
+    ///     yet memberlist seals requests and replies alike with the label.
     public static func seal(
-        _ plain: [UInt8], compress: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = []
+        _ plain: [UInt8], compress: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = [], label: [UInt8] = []
     ) throws(WireError) -> [UInt8] {
         var bytes = plain
         if compress { bytes = Compress(buf: LZW.deflate(plain)).encoded() }
@@ -62,7 +66,7 @@ public enum StreamFrame {
                 UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
                 UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
             ]
-            bytes = header + (try keyring.encrypt(bytes, nonce: nonce, associatedData: header))
+            bytes = header + (try keyring.encrypt(bytes, nonce: nonce, associatedData: header + label))
         }
         guard bytes.count <= maxSize + encryptHeaderSize else {
             throw WireError(.tooLarge, "stream of \(bytes.count) bytes")
@@ -70,10 +74,11 @@ public enum StreamFrame {
         return bytes
     }
 
-    /// ``StreamMessage/encoded()`` then ``seal(_:compress:keyring:nonce:)``.
+    /// ``StreamMessage/encoded()`` then ``seal(_:compress:keyring:nonce:label:)``.
     public static func encode(
-        _ message: StreamMessage, compress: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = []
+        _ message: StreamMessage, compress: Bool = false, keyring: Keyring? = nil, nonce: [UInt8] = [],
+        label: [UInt8] = []
     ) throws(WireError) -> [UInt8] {
-        try seal(message.encoded(), compress: compress, keyring: keyring, nonce: nonce)
+        try seal(message.encoded(), compress: compress, keyring: keyring, nonce: nonce, label: label)
     }
 }

@@ -1,7 +1,9 @@
 // Reading one stream message as its bytes arrive. A plaintext stream has no length prefix, so the reader
 // parses as far as it can on every feed; it keeps the push/pull node states parsed so far, so a large
 // exchange arriving in many pieces is not parsed again from the start each time. Encrypted streams declare
-// their length, and nothing is decrypted before all of it is there.
+// their length, and nothing is decrypted before all of it is there. A request may start with the cluster
+// label header: it is checked as soon as it is whole, then dropped from the buffer, so everything after it
+// reads the message from offset 0 as before.
 
 /// What a ``StreamReader`` says after being fed.
 public enum StreamReadResult: Hashable, Sendable {
@@ -19,22 +21,34 @@ public struct StreamReader: Sendable {
     /// With a keyring: refuse a plaintext stream (memberlist's GossipVerifyIncoming).
     public let verifyIncoming: Bool
     public let maxSize: Int
+    /// Our label: checks a request's header, and is authenticated data of encrypted requests and replies.
+    public let label: LabelPolicy
+    public let direction: StreamDirection
 
+    /// The bytes after the label header (the header is dropped once checked).
     private var buffer: [UInt8] = []
+    /// The length of the checked label header (0 without one); nil until it is known.
+    private var headerLength: Int?
     private var progress = PlainProgress()
     private var result: StreamReadResult = .needMore
 
-    public init(keyring: Keyring? = nil, verifyIncoming: Bool = true, maxSize: Int = StreamFrame.maxSize) {
+    public init(keyring: Keyring? = nil, verifyIncoming: Bool = true, maxSize: Int = StreamFrame.maxSize,
+                label: LabelPolicy = .none, direction: StreamDirection = .request) {
         self.keyring = keyring
         self.verifyIncoming = verifyIncoming
         self.maxSize = maxSize
+        self.label = label
+        self.direction = direction
+        if direction == .reply { headerLength = 0 }
     }
 
     /// Adds `bytes` and says whether the message is complete. Once complete or failed, the answer sticks.
     public mutating func feed(_ bytes: some Collection<UInt8>) -> StreamReadResult {
         guard case .needMore = result else { return result }
         // Never hold more than the cap: keep what fits, and if the message is still incomplete, refuse.
-        let room = maxSize + StreamFrame.encryptHeaderSize - buffer.count
+        // The buffer holds no label header once it is checked; until then, room for the one it begins with.
+        let header = headerLength == nil ? LabelHeader.leadingLength(buffer, then: bytes) : 0
+        let room = maxSize + StreamFrame.encryptHeaderSize + header - buffer.count
         let overflowing = bytes.count > room
         if overflowing {
             buffer.append(contentsOf: bytes.prefix(room))
@@ -43,7 +57,7 @@ public struct StreamReader: Sendable {
         }
         do {
             if let done = try step() {
-                result = .complete(done.0, consumed: done.1)
+                result = .complete(done.0, consumed: (headerLength ?? 0) + done.1)
             } else if overflowing {
                 result = .failed(WireError(.tooLarge, "stream over \(maxSize) bytes"))
             }
@@ -62,8 +76,11 @@ public struct StreamReader: Sendable {
     }
 
     /// Decodes a whole stream held in one buffer (what a test or a simulator has at hand).
-    public static func decode(_ bytes: [UInt8], keyring: Keyring? = nil, verifyIncoming: Bool = true) throws(WireError) -> StreamMessage {
-        var reader = StreamReader(keyring: keyring, verifyIncoming: verifyIncoming)
+    public static func decode(
+        _ bytes: [UInt8], keyring: Keyring? = nil, verifyIncoming: Bool = true, label: LabelPolicy = .none,
+        direction: StreamDirection = .request
+    ) throws(WireError) -> StreamMessage {
+        var reader = StreamReader(keyring: keyring, verifyIncoming: verifyIncoming, label: label, direction: direction)
         switch reader.feed(bytes) {
         case .complete(let message, _): return message
         case .failed(let error): throw error
@@ -71,7 +88,27 @@ public struct StreamReader: Sendable {
         }
     }
 
+    /// Checks the label header once it is whole (memberlist handleConn, before reading the message).
+    private mutating func takeLabelHeader() throws(WireError) -> Bool {
+        if headerLength != nil { return true }
+        switch try LabelHeader.scan(buffer) {
+        case .incomplete:
+            return false
+        case .absent:
+            // An empty buffer cannot tell yet whether a header comes.
+            guard !buffer.isEmpty else { return false }
+            try label.check(received: nil)
+            headerLength = 0
+        case .present(let received, let end):
+            try label.check(received: received)
+            buffer.removeFirst(end)
+            headerLength = end
+        }
+        return true
+    }
+
     private mutating func step() throws(WireError) -> (StreamMessage, Int)? {
+        guard try takeLabelHeader() else { return nil }
         guard let first = buffer.first else { return nil }
         if first == MessageType.encrypt.rawValue {
             guard let keyring else {
@@ -83,7 +120,9 @@ public struct StreamReader: Sendable {
             let total = StreamFrame.encryptHeaderSize + length
             guard buffer.count >= total else { return nil }
             let header = Array(buffer[0..<StreamFrame.encryptHeaderSize])
-            let plain = try keyring.decrypt(buffer, range: StreamFrame.encryptHeaderSize..<total, associatedData: header)
+            // memberlist decryptRemoteState: [10][length] then our label, as associated data.
+            let plain = try keyring.decrypt(buffer, range: StreamFrame.encryptHeaderSize..<total,
+                                            associatedData: header + label.label)
             return (try StreamReader.decodeComplete(plain, maxSize: maxSize), total)
         }
         if keyring != nil && verifyIncoming {

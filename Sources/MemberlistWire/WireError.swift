@@ -30,14 +30,21 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidKey = "invalid_key"
         /// The cipher library failed while sealing (our own bytes, not the peer's).
         case encryptFailed = "encrypt_failed"
+        /// A cluster label header (memberlist's `Label`) other than ours, one where we have none, none where
+        /// we have one, or one while the inbound check is skipped (memberlist's "double label").
+        case labelMismatch = "label_mismatch"
     }
 
     public var reason: Reason
     public var detail: String
+    /// For `label_mismatch` only: the label the peer sent, empty when it sent none. Kept apart from
+    /// `detail` so a driver can log each distinct foreign label once instead of once per packet.
+    public var remoteLabel: [UInt8]?
 
-    public init(_ reason: Reason, _ detail: String) {
+    public init(_ reason: Reason, _ detail: String, remoteLabel: [UInt8]? = nil) {
         self.reason = reason
         self.detail = detail
+        self.remoteLabel = remoteLabel
     }
 
     /// The label to count the refusal under.

@@ -32,6 +32,8 @@ public enum MembershipError: Error, Equatable, Sendable, CustomStringConvertible
     case alreadyLeft
     /// The node name is empty or longer than memberlist accepts.
     case invalidName(String)
+    /// The cluster label is longer than memberlist's 255 bytes.
+    case invalidLabel(String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum MembershipError: Error, Equatable, Sendable, CustomStringConvertible
         case .unknownMember(let name): return "no live member named '\(name)'"
         case .alreadyLeft: return "this node has left the cluster: start a new membership to join again"
         case .invalidName(let name): return "invalid node name '\(name)': use 1 to 255 bytes of UTF-8"
+        case .invalidLabel(let label):
+            return "invalid cluster label '\(label)' (\(label.utf8.count) bytes): use 1 to 255 bytes of UTF-8, or none"
         }
     }
 }

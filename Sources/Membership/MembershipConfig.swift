@@ -55,6 +55,14 @@ public struct MembershipConfig: Sendable, Equatable {
     public var verifyIncoming: Bool
     /// With a keyring installed: encrypt what we send (`GossipVerifyOutgoing`).
     public var verifyOutgoing: Bool
+    /// The cluster label (memberlist `Label`): 1...255 bytes of UTF-8 put in a header on every packet and
+    /// every stream this node opens, and authenticated when encrypting; empty means none. Clusters sharing
+    /// addresses stay apart because each refuses what carries another label.
+    public var label: String = ""
+    /// memberlist `SkipInboundLabelCheck`: accept unlabelled packets and streams as if they carried our
+    /// label, and refuse those that still have a header. Meant for a transport that strips the header
+    /// before this node sees it; this node still sends labelled.
+    public var skipInboundLabelCheck = false
     /// The largest metadata (serf tags) a node may announce, in bytes (`MetaMaxSize`).
     public static let metaMaxSize = 512
 

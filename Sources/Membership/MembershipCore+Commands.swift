@@ -55,6 +55,7 @@ extension MembershipCore {
     ) throws(MembershipError) {
         guard let member = table[name], !member.state.isDeadOrLeft else { throw .unknownMember(name) }
         var packetBudget = config.udpBufferSize - Compound.headerOverhead - Compound.perPartOverhead
+            - labelPolicy.header.count
         if encryptOutgoing { packetBudget -= Keyring.overhead }
         if !reliable, bytes.count + 1 <= packetBudget {
             sendParts([[MessageType.user.rawValue] + bytes], to: member.address, member: member.name, into: &out)

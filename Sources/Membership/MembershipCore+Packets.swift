@@ -12,7 +12,8 @@ extension MembershipCore {
         metrics.received(.udp, bytes: bytes.count)
         let messages: [PacketMessage]
         do {
-            messages = try Packet.decode(bytes, security: Packet.Security(keyring: keyring, verifyIncoming: config.verifyIncoming))
+            messages = try Packet.decode(bytes, security: Packet.Security(keyring: keyring, verifyIncoming: config.verifyIncoming),
+                                         label: labelPolicy)
         } catch {
             refuse(error, from: source, into: &out)
             return
@@ -123,8 +124,10 @@ extension MembershipCore {
     /// `member` names the receiver when known, to add a CRC for members speaking protocol 5.
     mutating func send(_ message: [UInt8], to address: SocketAddress, member: String?, now: Instant,
                        into out: inout [MembershipOutput]) {
+        // memberlist sendMsg leaves room for the label header too (labelOverhead).
         let available = Compound.piggybackBudget(
             firstMessageLength: message.count, encrypted: encryptOutgoing, udpBufferSize: config.udpBufferSize)
+            - labelPolicy.header.count
         let extra = takeBroadcasts(limit: available, into: &out)
         sendParts([message] + extra, to: address, member: member, into: &out)
     }
@@ -153,7 +156,7 @@ extension MembershipCore {
             let sealing = encryptOutgoing ? keyring : nil
             let bytes = try Packet.encode(
                 payload, compress: config.compression, addCRC: crc, keyring: sealing,
-                nonce: sealing == nil ? [] : nonce())
+                nonce: sealing == nil ? [] : nonce(), label: labelPolicy.label)
             metrics.sent(.udp, bytes: bytes.count)
             out.append(.sendDatagram(to: address, bytes: bytes))
         } catch {
@@ -176,7 +179,7 @@ extension MembershipCore {
             case .left: return false
             }
         }
-        var available = config.udpBufferSize - Compound.headerOverhead
+        var available = config.udpBufferSize - Compound.headerOverhead - labelPolicy.header.count
         if encryptOutgoing { available -= Keyring.overhead }
         for target in targets {
             let parts = takeBroadcasts(limit: available, into: &out)

@@ -10,8 +10,8 @@ extension MembershipCore {
     /// hand the bytes over. This answers for a whole buffer at once; a driver reading in pieces should keep
     /// one ``makeStreamFrameAssembler()`` per stream instead, so each read costs only its own bytes.
     /// `.invalid` means no more bytes can make them valid: refuse and close.
-    public func streamFrameStatus(_ bytes: [UInt8]) -> StreamFrameStatus {
-        var assembler = makeStreamFrameAssembler()
+    public func streamFrameStatus(_ bytes: [UInt8], direction: StreamDirection = .request) -> StreamFrameStatus {
+        var assembler = makeStreamFrameAssembler(direction: direction)
         return StreamFrameStatus(assembler.feed(bytes))
     }
 
@@ -19,21 +19,24 @@ extension MembershipCore {
     /// every read; once it says `.complete(length:)`, pass its first `length` bytes to
     /// ``receiveStream(_:from:now:into:)`` (or ``streamCompleted(_:result:now:into:)``). On `.invalid`, pass
     /// its bytes all the same: the core refuses and counts them (and, for an inbound request, returns the
-    /// error reply to write).
-    public func makeStreamFrameAssembler() -> StreamFrameAssembler {
-        StreamFrameAssembler(hasKeyring: keyring != nil, verifyIncoming: config.verifyIncoming)
+    /// error reply to write). `direction` says whether it reads a request a peer opened (which may carry
+    /// the label header) or the reply to a stream this node opened (which never does).
+    public func makeStreamFrameAssembler(direction: StreamDirection = .request) -> StreamFrameAssembler {
+        StreamFrameAssembler(hasKeyring: keyring != nil, verifyIncoming: config.verifyIncoming, label: labelPolicy,
+                             direction: direction)
     }
 
     /// A reader with this core's keyring, for drivers that read a stream in pieces: feed it every read;
     /// once it says `.complete(_, consumed:)`, pass the first `consumed` bytes to ``receiveStream(_:from:now:into:)``
     /// (or ``streamCompleted(_:result:now:into:)``). On `.failed`, pass the bytes read so far all the same:
     /// the core refuses and counts them (and, for an inbound request, returns the error reply to write).
-    public func makeStreamReader() -> StreamReader {
-        StreamReader(keyring: keyring, verifyIncoming: config.verifyIncoming)
+    public func makeStreamReader(direction: StreamDirection = .request) -> StreamReader {
+        StreamReader(keyring: keyring, verifyIncoming: config.verifyIncoming, label: labelPolicy, direction: direction)
     }
 
-    func decodeStream(_ bytes: [UInt8]) throws(WireError) -> StreamMessage {
-        try StreamReader.decode(bytes, keyring: keyring, verifyIncoming: config.verifyIncoming)
+    func decodeStream(_ bytes: [UInt8], direction: StreamDirection) throws(WireError) -> StreamMessage {
+        try StreamReader.decode(bytes, keyring: keyring, verifyIncoming: config.verifyIncoming, label: labelPolicy,
+                                direction: direction)
     }
 
     /// A complete inbound stream request from `source`; returns the reply to write before closing, or nil
@@ -45,9 +48,12 @@ extension MembershipCore {
         metrics.received(.tcp, bytes: bytes.count)
         let message: StreamMessage
         do {
-            message = try decodeStream(bytes)
+            message = try decodeStream(bytes, direction: .request)
         } catch {
             refuse(error, from: source, into: &out)
+            // memberlist closes a stream of another cluster, or one whose label header is broken, without a
+            // word (handleConn); an error reply would hand it our refusal, sealed under our label.
+            if error.reason == .labelMismatch || Self.labelHeaderBroken(bytes) { return nil }
             return sealedReply(.errResp(ErrResp(error: error.description)), into: &out)
         }
         switch message {
@@ -91,7 +97,7 @@ extension MembershipCore {
             if case .userMessage = purpose { return }
             metrics.received(.tcp, bytes: bytes.count)
             do {
-                reply = try decodeStream(bytes)
+                reply = try decodeStream(bytes, direction: .reply)
             } catch {
                 refuse(error, from: purpose.address(in: table), into: &out)
                 failure = .invalidReply(error.description)
@@ -130,13 +136,20 @@ extension MembershipCore {
         }
     }
 
+    /// Whether `bytes` start with a label header that is empty or cut short.
+    static func labelHeaderBroken(_ bytes: [UInt8]) -> Bool {
+        guard let scan = try? LabelHeader.scan(bytes) else { return true }
+        return scan == .incomplete
+    }
+
     /// Asks the driver to open a stream carrying `plain` (compressed and encrypted here as configured).
     @discardableResult
     mutating func openStream(_ message: StreamMessage, to address: SocketAddress, timeout: Duration, expectsReply: Bool,
                              purpose: PendingStream, into out: inout [MembershipOutput]) -> StreamID? {
         let sealed: [UInt8]
         do {
-            sealed = try seal(message)
+            // The label header leads what this node sends on a stream it opens, and nothing else.
+            sealed = LabelHeader.wrap(try seal(message), label: labelPolicy.label)
         } catch {
             refuse(error, from: address, into: &out)
             return nil
@@ -150,11 +163,11 @@ extension MembershipCore {
         return id
     }
 
-    /// Compresses and encrypts a stream message as configured.
+    /// Compresses and encrypts a stream message as configured, our label authenticated.
     mutating func seal(_ message: StreamMessage) throws(WireError) -> [UInt8] {
         let sealing = encryptOutgoing ? keyring : nil
         return try StreamFrame.encode(message, compress: config.compression, keyring: sealing,
-                                      nonce: sealing == nil ? [] : nonce())
+                                      nonce: sealing == nil ? [] : nonce(), label: labelPolicy.label)
     }
 
     private mutating func sealedReply(_ message: StreamMessage, into out: inout [MembershipOutput]) -> [UInt8]? {

@@ -20,6 +20,8 @@ import ProtocolSupport
 /// the same outputs, byte for byte: the core reads no clock and draws only from its own `SeededRandom`.
 public struct MembershipCore: Sendable {
     public let config: MembershipConfig
+    /// ``MembershipConfig/label`` as the wire applies it, built once.
+    let labelPolicy: LabelPolicy
     /// This node's name, address, metadata and versions as announced.
     public internal(set) var local: LocalNode
     /// The AES-GCM keyring; nil sends and accepts plaintext. Change keys in place (install a new key, make
@@ -67,6 +69,11 @@ public struct MembershipCore: Sendable {
     ) throws(MembershipError) {
         guard !local.name.isEmpty, local.name.utf8.count <= 255 else { throw .invalidName(local.name) }
         guard local.meta.count <= MembershipConfig.metaMaxSize else { throw .metaTooLarge(size: local.meta.count) }
+        do {
+            self.labelPolicy = try LabelPolicy(label: Array(config.label.utf8), skipInboundCheck: config.skipInboundLabelCheck)
+        } catch {
+            throw .invalidLabel(config.label)
+        }
         self.config = config
         self.local = local
         self.keyring = keyring
@@ -190,7 +197,10 @@ public struct MembershipCore: Sendable {
     }
 
     mutating func refuse(_ error: WireError, from source: SocketAddress?, into out: inout [MembershipOutput]) {
-        refuse(RefusalReason(error.reason), from: source, error.detail, into: &out)
+        let reason = RefusalReason(error.reason)
+        metrics.dropped(reason)
+        out.append(.refused(Refusal(reason: reason, source: source, detail: error.detail,
+                                    remoteLabel: error.remoteLabel.map { String(decoding: $0, as: UTF8.self) })))
     }
 
     func localMember() -> Member? { table[local.name] }

@@ -41,6 +41,8 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     /// This node could not seal a message of its own (its key is unusable): nothing was sent. Counted
     /// apart from `decryption_failed`, which is about what others sent.
     case encryptFailed = "encrypt_failed"
+    /// A packet or stream of another cluster: its label header differs from ours (or one of us has none).
+    case labelMismatch = "label_mismatch"
 
     init(_ wire: WireError.Reason) {
         switch wire {
@@ -55,6 +57,7 @@ public enum RefusalReason: String, Sendable, CaseIterable {
         case .plaintextRefused: self = .plaintextRefused
         case .tooDeep: self = .tooDeep
         case .invalidKey, .encryptFailed: self = .encryptFailed
+        case .labelMismatch: self = .labelMismatch
         }
     }
 }
@@ -66,11 +69,15 @@ public struct Refusal: Sendable, Equatable, CustomStringConvertible {
     public var source: SocketAddress?
     /// What exactly was wrong, for a log line.
     public var detail: String
+    /// For `label_mismatch`: the label the peer sent ("" when it sent none), so a driver can log each
+    /// foreign label once rather than every packet of it.
+    public var remoteLabel: String?
 
-    public init(reason: RefusalReason, source: SocketAddress?, detail: String) {
+    public init(reason: RefusalReason, source: SocketAddress?, detail: String, remoteLabel: String? = nil) {
         self.reason = reason
         self.source = source
         self.detail = detail
+        self.remoteLabel = remoteLabel
     }
 
     public var description: String {

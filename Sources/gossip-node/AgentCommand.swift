@@ -24,6 +24,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT of a member to join; repeatable.") var join: [String] = []
     @Option(help: "KEY=VALUE tag announced to the cluster; repeatable.") var tag: [String] = []
     @Option(help: "Base64 encryption key (16, 24 or 32 bytes), as serf's -encrypt.") var encrypt: String?
+    @Option(help: "Cluster label (memberlist's Label), 1 to 255 bytes: only nodes with the same label talk.")
+    var label: String?
+    @Flag(name: .customLong("label-skip-inbound-check"),
+          help: "Accept unlabelled packets and streams as ours and refuse labelled ones; still send labelled (memberlist SkipInboundLabelCheck).")
+    var labelSkipInboundCheck = false
     @Option(help: "Timing profile: lan, wan or local.") var profile: String?
     @Option(help: "A YAML file with any setting.") var config: String?
     @Option(name: .customLong("log-format"), help: "text or json.") var logFormat: String?
@@ -57,6 +62,8 @@ struct AgentCommand: AsyncParsableCommand {
         add("admin", admin)
         add("advertise", advertise)
         add("profile", profile)
+        add("label", label)
+        if labelSkipInboundCheck { flags.append(("label_skip_inbound_check", .scalar("true"))) }
         add("log_format", logFormat)
         add("log_level", logLevel)
         add("log_levels", logLevels)

@@ -2,6 +2,10 @@
 // build.sh (one module, so no import). The first input byte picks a decoder; the rest is the untrusted input.
 // Besides "no crash", it checks one property: whatever decodes re-encodes to bytes that decode to the same.
 
+/// A fixed label: every packet and stream input is read a second time by a node with this label, so the
+/// label header paths (its check, the associated data, the assembler's offset) see the same inputs.
+private let fuzzLabel = try! LabelPolicy(label: Array("fz".utf8))
+
 /// A fixed keyring, so encrypted seeds stay meaningful across runs.
 private let fuzzKeyring: Keyring? = try? Keyring(
     primaryKey: [UInt8](repeating: 0x5A, count: 32), otherKeys: [[UInt8](repeating: 0xA5, count: 16)])
@@ -26,15 +30,25 @@ public func memberlistWireFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
 }
 
 private func checkPacket(_ bytes: [UInt8], security: Packet.Security) {
-    guard let messages = try? Packet.decode(bytes, security: security) else { return }
+    checkPacket(bytes, security: security, label: .none)
+    checkPacket(bytes, security: security, label: fuzzLabel)
+}
+
+private func checkPacket(_ bytes: [UInt8], security: Packet.Security, label: LabelPolicy) {
+    guard let messages = try? Packet.decode(bytes, security: security, label: label) else { return }
     for message in messages {
-        let again = try? Packet.decode(message.encoded())
+        let again = try? Packet.decode(try! Packet.encode(message.encoded(), label: label.label), label: label)
         precondition(again == [message], "packet message does not survive a re-encode: \(message)")
     }
 }
 
 private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
-    var reader = StreamReader(keyring: keyring, maxSize: 1 << 20)
+    checkStream(bytes, keyring: keyring, chunk: chunk, label: .none)
+    checkStream(bytes, keyring: keyring, chunk: chunk, label: fuzzLabel)
+}
+
+private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int, label: LabelPolicy) {
+    var reader = StreamReader(keyring: keyring, maxSize: 1 << 20, label: label)
     var start = 0
     var result = StreamReadResult.needMore
     while start < bytes.count, result == .needMore {
@@ -43,9 +57,9 @@ private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
         start = end
     }
     if result == .needMore { result = reader.finish() }
-    checkAssembler(bytes, keyring: keyring, chunk: chunk, reader: result)
+    checkAssembler(bytes, keyring: keyring, chunk: chunk, label: label, reader: result)
     // Fed in one piece, the same bytes must give the same answer.
-    var whole = StreamReader(keyring: keyring, maxSize: 1 << 20)
+    var whole = StreamReader(keyring: keyring, maxSize: 1 << 20, label: label)
     var wholeResult = whole.feed(bytes)
     if wholeResult == .needMore { wholeResult = whole.finish() }
     switch (result, wholeResult) {
@@ -60,8 +74,8 @@ private func checkStream(_ bytes: [UInt8], keyring: Keyring?, chunk: Int) {
 
 /// The frame assembler, fed the same pieces, must agree with the reader on where a message ends, refuse
 /// only what the reader refuses too, and look at each byte a bounded number of times.
-private func checkAssembler(_ bytes: [UInt8], keyring: Keyring?, chunk: Int, reader: StreamReadResult) {
-    var assembler = StreamFrameAssembler(hasKeyring: keyring != nil, maxSize: 1 << 20)
+private func checkAssembler(_ bytes: [UInt8], keyring: Keyring?, chunk: Int, label: LabelPolicy, reader: StreamReadResult) {
+    var assembler = StreamFrameAssembler(hasKeyring: keyring != nil, maxSize: 1 << 20, label: label)
     var start = 0
     var progress = StreamFrameProgress.needMore
     while start < bytes.count, progress == .needMore {
@@ -77,7 +91,7 @@ private func checkAssembler(_ bytes: [UInt8], keyring: Keyring?, chunk: Int, rea
         precondition(length == consumed, "assembler ends at \(length), reader at \(consumed)")
     case (.complete(let length), .failed):
         // The assembler checks structure only; what it calls whole, the reader must judge whole too.
-        var again = StreamReader(keyring: keyring, maxSize: 1 << 20)
+        var again = StreamReader(keyring: keyring, maxSize: 1 << 20, label: label)
         if case .needMore = again.feed(bytes[..<length]) { preconditionFailure("assembler whole at \(length), reader wants more") }
     case (.invalid, .complete):
         preconditionFailure("assembler refused what the reader reads: \(progress)")

@@ -16,12 +16,12 @@ if [[ "${1:-}" == "settings" ]]; then
 fi
 sources=(Sources/MemberlistWire/*.swift)
 if [[ "${1:-}" == "seeds" ]]; then
-  swiftc -O -parse-as-library -module-name SeedWriter -I Sources/COpenSSL -lcrypto \
+  swiftc -O -parse-as-library -package-name gossip -module-name SeedWriter -I Sources/COpenSSL -lcrypto \
     Tests/Fuzz/SeedWriter/SeedWriter.swift "${sources[@]}" -o .build-fuzz/seed-writer
   rm -rf Tests/Fuzz/corpus && mkdir -p Tests/Fuzz/corpus
   .build-fuzz/seed-writer Tests/Fuzz/corpus
   exit 0
 fi
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name MemberlistWireFuzz \
+swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -package-name gossip -module-name MemberlistWireFuzz \
   -I Sources/COpenSSL -lcrypto \
   Tests/Fuzz/MemberlistWireFuzz.swift "${sources[@]}" -o .build-fuzz/memberlist-wire-fuzz

@@ -27,7 +27,8 @@ struct BadInputTests {
         let cases: [(String, [UInt8], WireError.Reason)] = [
             ("empty", [], .truncated),
             ("unknown type", [14, 0x80], .unknownType),
-            ("label type of newer memberlist", [244, 1, 0x61], .unknownType),
+            ("label header on a node without a label", [244, 1, 0x61] + Self.ping, .labelMismatch),
+            ("label type inside a compound", try Compound.build([[244, 1, 0x61]]), .unknownType),
             ("push/pull in a packet", PushPullHeader().encoded(), .unexpectedType),
             ("err in a packet", ErrResp(error: "x").encoded(), .unexpectedType),
             ("nested CRC", try Compound.build([CRCEnvelope.wrap(Self.ping)]), .unexpectedType),

@@ -64,11 +64,12 @@ struct SimulatedNetwork {
 
     /// Adds a node (not joined yet) and returns its index.
     @discardableResult
-    mutating func addNode(meta: [UInt8] = [], keepLog: Bool = false, seed: UInt64? = nil, keyring: Keyring? = nil) -> Int {
+    mutating func addNode(meta: [UInt8] = [], keepLog: Bool = false, seed: UInt64? = nil, keyring: Keyring? = nil,
+                          config nodeConfig: MembershipConfig? = nil) -> Int {
         let index = nodes.count
         let metrics = RecordingMetrics()
         let local = LocalNode(name: Self.name(index), address: Self.address(index), meta: meta)
-        let core = try! MembershipCore(config: config, local: local, seed: seed ?? UInt64(index) &* 7919 &+ 17,
+        let core = try! MembershipCore(config: nodeConfig ?? config, local: local, seed: seed ?? UInt64(index) &* 7919 &+ 17,
                                        metrics: metrics, keyring: keyring, now: now)
         nodes.append(Node(core: core, metrics: metrics, keepLog: keepLog))
         generations.append(0)
@@ -215,7 +216,7 @@ struct SimulatedNetwork {
         case .streamResult(let to, let id, let result, let generation):
             guard isUp[to], generations[to] == generation else { return }
             var result = result
-            if case .reply(let bytes) = result, !bytes.isEmpty, nodes[to].core.streamFrameStatus(bytes) == .needMore {
+            if case .reply(let bytes) = result, !bytes.isEmpty, nodes[to].core.streamFrameStatus(bytes, direction: .reply) == .needMore {
                 result = .failed(.closed)
             }
             var out: [MembershipOutput] = []

@@ -72,6 +72,11 @@ extension GossipNodeConfiguration {
                 c.encryptionKeys.append(key)
             }
         },
+        .scalar("label", help: "cluster label (memberlist Label): 1 to 255 bytes put on every packet and stream; only nodes with the same label talk (empty: none)") { c, text, source throws(ConfigurationError) in
+            c.membership.label = try ValueParsers.clusterLabel(text, key: "label", source: source)
+        },
+        flag("label_skip_inbound_check", "accept unlabelled packets and streams as ours and refuse labelled ones, still sending labelled (memberlist SkipInboundLabelCheck, for a transport that strips the label)",
+             \.membership.skipInboundLabelCheck),
         .scalar("profile", help: "timing profile: lan, wan or local") { _, _, _ in
             // Resolved by the loader before any other setting: it chooses the defaults.
         },

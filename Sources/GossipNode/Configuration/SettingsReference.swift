@@ -23,6 +23,7 @@ public enum SettingsReference {
     static let propertyNames: [String: String] = [
         "join": "seeds", "plumtree.message_cache_ttl": "messageCacheTTL",
         "membership.max_inbound_streams": "maxConcurrent", "membership.inbound_stream_budget": "memoryBudget",
+        "label_skip_inbound_check": "skipInboundLabelCheck",
     ]
     /// Keys whose value is secret or has no default.
     static let withoutDefault: Set<String> = ["admin_token", "admin_token_file", "encrypt", "name", "profile", "seed"]
@@ -87,7 +88,8 @@ public enum SettingsReference {
         case let number as Int: return "\(number)"
         case let number as Double: return "\(number)"
         case let flag as Bool: return flag ? "true" : "false"
-        case let text as String: return text
+        // An empty text setting (the cluster label) means none.
+        case let text as String: return text.isEmpty ? "none" : text
         case let address as SocketAddress: return "\(address)"
         case let list as [SocketAddress]: return list.isEmpty ? "none" : list.map { "\($0)" }.joined(separator: ",")
         case let map as [String: String]: return map.isEmpty ? "none" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

@@ -84,6 +84,17 @@ package enum ValueParsers {
         }
     }
 
+    /// A cluster label: 1 to 255 bytes of UTF-8 (memberlist's LabelMaxSize: its length is one byte on the
+    /// wire), surrounding spaces dropped; empty means no label. Control characters are refused: the label
+    /// is named in log lines and is a cluster's identity, never meant to hide anything.
+    package static func clusterLabel(_ text: String, key: String, source: SettingSource) throws(ConfigurationError) -> String {
+        let label = text.trimmed
+        guard label.utf8.count <= 255, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidValue(key: key, value: text, expected: "1 to 255 bytes of printable UTF-8, or empty for none", source: source)
+        }
+        return label
+    }
+
     /// `HOST:PORT`: an IP literal, or a host name resolved now through the system resolver (its first
     /// IPv4 address, else its first IPv6 one).
     package static func address(_ text: String, key: String, source: SettingSource) throws(ConfigurationError) -> SocketAddress {

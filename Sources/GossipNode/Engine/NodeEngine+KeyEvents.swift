@@ -1,5 +1,7 @@
 import GossipObservability
 import Logging
+import MemberlistWire
+import Membership
 
 /// Key events the engine reads off the node's state rather than off one output: the configuration a node
 /// starts with, and cache evictions, which the Plumtree core counts and the health tick reports.
@@ -31,5 +33,28 @@ extension NodeEngine {
         cacheEvictionsSeen = total
         log(.cacheEviction, ["evicted": "\(count)", "total": "\(total)", "cache_size": "\(cacheSize)",
                              "capacity": "\(capacity)"])
+    }
+}
+
+extension NodeEngine {
+    /// A packet or stream of another cluster: counted by the core every time, logged here the first time
+    /// its label is seen, naming both labels so an operator sees which clusters share addresses.
+    func logLabelMismatch(_ refusal: Refusal) {
+        let remote = refusal.remoteLabel ?? ""
+        switch labelMismatches.decide(remoteLabel: remote) {
+        case .silent:
+            return
+        case .capReached:
+            log(.labelMismatch, [
+                "detail": "\(LabelMismatchLog.maximumLabels) distinct foreign labels logged; further ones are only counted",
+            ])
+        case .log:
+            log(.labelMismatch, [
+                "local_label": "\(LabelPolicy.quoted(Array(configuration.membership.label.utf8)))",
+                "remote_label": "\(LabelPolicy.quoted(Array(remote.utf8)))",
+                "source": "\(refusal.source.map(\.description) ?? "-")",
+                "detail": "\(refusal.detail)",
+            ])
+        }
     }
 }

@@ -59,7 +59,8 @@ extension NodeEngine {
                         })
                     return
                 }
-                var assembler = self.core.makeStreamFrameAssembler()
+                // A reply: the peer answers without a label header (memberlist writes it only when dialling).
+                var assembler = self.core.makeStreamFrameAssembler(direction: .reply)
                 connection.startReading(
                     limits: ReadLimits(maxBytes: Self.streamReadCap, deadline: max(remaining, .milliseconds(1))),
                     onData: { [weak self] data in

@@ -49,6 +49,8 @@ final class NodeEngine {
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
     /// the log.
     let rateLimiter = LogRateLimiter(limit: 10, window: .seconds(60))
+    /// Foreign cluster labels already logged: a mismatch is logged once per label, not per packet.
+    var labelMismatches = LabelMismatchLog()
     /// Health: the windowed model, the loop's liveness watchdog, the once-a-second evaluation.
     var health: HealthModel
     let watchdog: LivenessWatchdog
@@ -100,7 +102,7 @@ final class NodeEngine {
             switch error {
             case .tagsTooLarge(let size): throw .tagsTooLarge(size: size)
             case .invalidKey(let reason): throw .invalidKey(reason: reason)
-            case .invalidName, .unsupportedPlumtreeVersions: throw .invalidConfiguration("\(error)")
+            case .invalidName, .unsupportedPlumtreeVersions, .invalidLabel: throw .invalidConfiguration("\(error)")
             }
         }
     }
@@ -187,6 +189,8 @@ final class NodeEngine {
                 "within": "\(DurationText.format(suspicion.window))",
                 "failed_members": "\(suspicion.failed.joined(separator: ","))",
             ])
+        case .refused(.membership(let refusal)) where refusal.reason == .labelMismatch:
+            logLabelMismatch(refusal)
         case .refused(let refusal):
             // A late ack is routine under loss; only what an operator should look at is a warning.
             rateLimiter.log(loggers.network, level: refusal.isRoutine ? .debug : KeyLogEvent.packetRefused.level,

@@ -11,6 +11,8 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     case cacheEviction = "cache eviction"
     case configurationChanged = "configuration changed"
     case packetRefused = "packet refused"
+    /// A packet or stream of another cluster (label_mismatch): once per distinct foreign label.
+    case labelMismatch = "label mismatch"
     case healthChanged = "health changed"
     case plumtreeVersionMismatch = "plumtree version mismatch"
     case keyringChanged = "keyring changed"
@@ -22,7 +24,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
         case .peerJoined, .peerLeft, .peerFailed, .graftFailed, .partitionSuspected, .cacheEviction,
              .configurationChanged, .keyringChanged, .keyringChangeFailed, .plumtreeVersionMismatch:
             .protocol
-        case .packetRefused: .network
+        case .packetRefused, .labelMismatch: .network
         case .healthChanged: .metrics
         }
     }
@@ -34,7 +36,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
         case .keyringChanged: .notice
         case .keyringChangeFailed, .plumtreeVersionMismatch: .warning
         case .cacheEviction: .debug
-        case .peerFailed, .graftFailed, .packetRefused: .warning
+        case .peerFailed, .graftFailed, .packetRefused, .labelMismatch: .warning
         case .partitionSuspected: .error
         }
     }
@@ -42,7 +44,7 @@ public enum KeyLogEvent: String, Sendable, CaseIterable {
     /// Whether a flood of this event goes through a ``LogRateLimiter``.
     public var isRateLimited: Bool {
         switch self {
-        case .cacheEviction, .packetRefused, .graftFailed: true
+        case .cacheEviction, .packetRefused, .graftFailed, .labelMismatch: true
         default: false
         }
     }

@@ -29,6 +29,10 @@ struct SeedWriter {
         seeds.append(("packet-nested", try Compound.build([Compress(buf: LZW.deflate(compound)).encoded(), packets[0].encoded()]), 0))
         seeds.append(("packet-encrypted", try Packet.encode(compound, addCRC: true, keyring: keyring, nonce: nonce), 1))
         seeds.append(("packet-plain-unverified", compound, 2))
+        // Labelled as the fuzz target's second reading expects ("fz"), so the label paths start from valid input.
+        let label = Array("fz".utf8)
+        seeds.append(("packet-labelled", try Packet.encode(compound, addCRC: true, label: label), 0))
+        seeds.append(("packet-labelled-encrypted", try Packet.encode(compound, keyring: keyring, nonce: nonce, label: label), 1))
 
         let nodes = (0..<3).map { i in
             PushNodeState(name: "n\(i)", addr: [10, 0, 0, UInt8(i)], port: 7946, meta: [0xFF, 0x80], incarnation: UInt32(i), state: .alive, vsn: .serfAgent)
@@ -42,6 +46,9 @@ struct SeedWriter {
             seeds.append(("stream-chunked-\(i)", message.encoded(), 4))
             seeds.append(("stream-lzw-\(i)", try StreamFrame.encode(message, compress: true), 3))
             seeds.append(("stream-encrypted-\(i)", try StreamFrame.encode(message, compress: i % 2 == 0, keyring: keyring, nonce: nonce), 5))
+            seeds.append(("stream-labelled-\(i)", LabelHeader.wrap(message.encoded(), label: label), 4))
+            seeds.append(("stream-labelled-encrypted-\(i)", LabelHeader.wrap(
+                try StreamFrame.encode(message, keyring: keyring, nonce: nonce, label: label), label: label), 5))
         }
         seeds.append(("lzw", LZW.deflate(Array("TOBEORNOTTOBEORTOBEORNOT".utf8)), 6))
         seeds.append(("tags", try SerfTags.encode(["role": "db", "dc": "eu"]), 7))
