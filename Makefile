@@ -60,7 +60,8 @@ proofs: deps
 # simulator's alert plan against what it fires. `make lab` replays four of the simulator's scenarios whole and
 # sets the simulator's own runs beside them (fidelity), then runs the lab's catalogue for gossip-node and serf
 # side by side, and prints the tables (about 30 minutes); `make test` runs the subset: a 3/3 split healed,
-# 20% loss, a paused node and crash-30 with its alerts, all at once (about 3 minutes). Needs root.
+# 20% loss, a paused node, crash-30 with its alerts and a rolling upgrade of the Plumtree version, all at
+# once (about 3 minutes). Needs root.
 LAB_BUILD = $(SWIFT) build --product gossip-node && $(SWIFT) build --product plumtree-sim
 lab: deps
 	$(LAB_BUILD)

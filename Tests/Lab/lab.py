@@ -18,11 +18,14 @@ Scenarios (tests/Lab/scenarios.py), six nodes on the lan profile each:
   pause     SIGSTOP one node for 20 s, then SIGCONT: whole again, never dead in its own eyes, no other death
   restart   kill -9 one node and start it again under its name: alive everywhere at a new incarnation
   leave     a graceful leave, seen as left everywhere; the process exits
+  rolling-upgrade  every node in turn leaves and starts again speaking Plumtree versions 1-2, then again
+            speaking 2, while the others broadcast: every broadcast delivered, no version mismatch reported, all
+            on version 2 at the end (gossip-node only)
   replay-crash-30, replay-packet-loss-20, replay-isolated-node, replay-partition-heal
             the simulator's scenario replayed from its plan (Tests/Lab/replay.py): its faults at its times, its
             settings, a real Prometheus held to its alert plan through --alerts-until (the whole plan), then the
             simulator's own run of it beside the lab's in a fidelity table; gossip-node only, 11 to 17 minutes
-  subset    heal (60 s split), loss (30 s), pause and crash-30 with alerts through 300 s, side by side
+  subset    heal (60 s split), loss (30 s), pause, crash-30 with alerts through 300 s and rolling-upgrade, side by side
             (each lab is its own set of namespaces), for make test
   all       the replays, then every other scenario for the chosen systems, --parallel at a time
 
@@ -48,7 +51,8 @@ import scenarios
 from netlab import Lab
 from systems import GossipNodes, SerfAgents
 
-SUBSET = [("heal", {"split_seconds": 60}), ("loss", {"seconds": 30}), ("pause", {}), ("crash-30", {"alerts_until": 300})]
+SUBSET = [("heal", {"split_seconds": 60}), ("loss", {"seconds": 30}), ("pause", {}), ("crash-30", {"alerts_until": 300}),
+          ("rolling-upgrade", {})]
 SPLITS = ("heal", "heal-one", "heal-three", "one-way")
 # The lab's own scenarios, then the simulator's scenarios replayed from their plans (gossip-node only).
 CATALOGUE = dict(scenarios.CATALOGUE)
@@ -162,7 +166,7 @@ def main():
         if (name == "crash-30" or name in replay.REPLAYS) and args.alerts_until:
             options["alerts_until"] = args.alerts_until
         for system in systems:
-            if name in replay.REPLAYS and system != "gossip-node":
+            if (name in replay.REPLAYS or name in scenarios.GOSSIP_NODE_ONLY) and system != "gossip-node":
                 continue
             chosen = dict(options)
             # serf is the reference here, not held to our heal time: its figures go in the table.

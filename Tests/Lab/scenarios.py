@@ -336,6 +336,40 @@ def leave(run, node=5):
     run.check_converged()
 
 
+def rolling_upgrade(run, steps=("1-2", "2")):
+    """The Plumtree protocol's rolling upgrade on real processes: every node in turn leaves gracefully and is
+    started again speaking the next step's versions (1 -> 1-2 -> 2), while the others broadcast. Each
+    broadcast reaches every node that was up meanwhile, no node ever reports a member it cannot speak with,
+    and at the end every node announces version 2 alone. gossip-node only."""
+    run.form()
+    mismatches = set()
+    for versions in steps:
+        run.system.configure({"plumtree.protocol_versions": versions})
+        for node in run.everyone:
+            others = [i for i in run.everyone if i != node]
+            run.system.leave(node)
+            if wait_until(f"{run.name(node)} to exit after leaving", lambda: not run.lab.running(node), 20) is None:
+                run.failures.append(f"{run.name(node)} did not exit after leaving")
+                return
+            run.broadcast(others[0], f"while {run.name(node)} is down")
+            run.start(node, join=others[0])
+            if wait_until(f"{run.name(node)} speaking {versions} to be alive everywhere", lambda: run.converged(run.everyone), 60) is None:
+                run.failures.append(f"{run.name(node)} was not alive everywhere after its restart with {versions}")
+            for i in (others[1], node):
+                run.broadcast(i, f"after {run.name(node)} speaks {versions}")
+            run.check_delivery()
+            mismatches |= {(run.name(i), reason) for i in run.everyone for reason in run.system.health_reasons(i)
+                           if reason == "plumtree_version_mismatch"}
+    announced = {run.name(i): run.system.tags(1).get(run.name(i), {}).get("plumtree") for i in run.everyone}
+    run.figures["announced"] = sorted(set(announced.values()))
+    if set(announced.values()) != {steps[-1]}:
+        run.failures.append(f"not every node announces plumtree={steps[-1]} at the end: {announced}")
+    run.figures["version_mismatches"] = len(mismatches)
+    if mismatches:
+        run.failures.append(f"nodes reported members they cannot speak with: {sorted(mismatches)[:4]}")
+    run.check_converged()
+
+
 CATALOGUE = {
     "heal": heal,
     "heal-one": heal_one,
@@ -346,4 +380,7 @@ CATALOGUE = {
     "pause": pause,
     "restart": restart,
     "leave": leave,
+    "rolling-upgrade": rolling_upgrade,
 }
+# Scenarios only gossip-node can run (serf has no Plumtree to upgrade).
+GOSSIP_NODE_ONLY = {"rolling-upgrade"}

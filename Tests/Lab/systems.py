@@ -47,6 +47,22 @@ class GossipNodes:
         except (subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
             return None
 
+    def health_reasons(self, i):
+        """The reason codes node i's /health gives now (empty when healthy or when it does not answer)."""
+        try:
+            result = self.lab.run_in(i, ["curl", "-s", "--max-time", "2", f"http://{Lab.address(i)}:{ADMIN_PORT}/health"])
+            return [reason["code"] for reason in json.loads(result.stdout).get("reasons", [])]
+        except (subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+            return []
+
+    def tags(self, i):
+        """{name: tags} as node i sees the cluster; empty when it does not answer."""
+        try:
+            result = self.lab.run_in(i, ["curl", "-s", "--max-time", "2", f"http://{Lab.address(i)}:{ADMIN_PORT}/v1/members"])
+            return {m["name"]: m["tags"] for m in json.loads(result.stdout)["members"]}
+        except (subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+            return {}
+
     def broadcast(self, i, payload):
         """Broadcasts from node i; returns the message id, or None when the node refused or did not answer."""
         try:
