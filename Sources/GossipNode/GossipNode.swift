@@ -59,7 +59,12 @@ public final class GossipNode: Sendable, Service {
 
     /// Creates the node: starts its event loop and binds its membership socket, but sends nothing yet.
     /// - Throws: ``GossipNodeError`` naming what was wrong (address in use, invalid key, tags too large...).
-    public init(configuration: GossipNodeConfiguration) async throws(GossipNodeError) {
+    public init(configuration given: GossipNodeConfiguration) async throws(GossipNodeError) {
+        var resolved = given
+        if let path = given.keyringFile {
+            resolved.encryptionKeys = try KeyringFile.resolve(path: path, keys: given.encryptionKeys)
+        }
+        let configuration = resolved
         // Refused before anything runs: an admin server off loopback without a token must be asked for.
         if let admin = configuration.admin {
             _ = try AdminAccess.decide(address: admin, token: configuration.adminToken,

@@ -63,6 +63,11 @@ public struct GossipNodeConfiguration: Sendable {
     public var tags: [String: String] = [:]
     /// AES keys of 16, 24 or 32 bytes; the first encrypts, all are tried to decrypt. Empty: no encryption.
     public var encryptionKeys: [[UInt8]] = []
+    /// serf's `keyring_file`: a JSON array of base64 keys, primary first. When it exists the node's keys come
+    /// from it (``encryptionKeys`` must then be empty); when it does not, it is created from
+    /// ``encryptionKeys``. Every change to the keyring (``GossipNode/changeKeyring(_:)``, `serf keys`) is
+    /// written back, so a rotated key survives a restart.
+    public var keyringFile: String?
     public var profile: Profile
     public var membership: MembershipConfig
     public var plumtree: PlumtreeConfig

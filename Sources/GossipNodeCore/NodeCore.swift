@@ -108,6 +108,8 @@ package struct NodeCore {
     package var healthScore: Int { membership?.healthScore ?? 0 }
     package var isLeft: Bool { membership?.isLeft ?? false }
     package var localIncarnation: UInt32 { membership?.localIncarnation ?? 0 }
+    /// The keys of the keyring, primary first (empty without encryption).
+    package var keyringKeys: [[UInt8]] { membership?.keyring?.keys ?? [] }
     package var plumtreeSnapshot: PlumtreeSnapshot { plumtree.snapshot }
     /// The address this node announces (nil under external membership).
     package var advertisedAddress: SocketAddress? { membership?.local.address }

@@ -24,6 +24,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT of a member to join; repeatable.") var join: [String] = []
     @Option(help: "KEY=VALUE tag announced to the cluster; repeatable.") var tag: [String] = []
     @Option(help: "Base64 encryption key (16, 24 or 32 bytes), as serf's -encrypt.") var encrypt: String?
+    @Option(name: .customLong("keyring-file"),
+            help: "JSON file of base64 keys, primary first, as serf's -keyring-file: read at start (created from --encrypt when missing), written after every key change.")
+    var keyringFile: String?
     @Option(help: "Cluster label (memberlist's Label), 1 to 255 bytes: only nodes with the same label talk.")
     var label: String?
     @Flag(name: .customLong("label-skip-inbound-check"),
@@ -63,6 +66,7 @@ struct AgentCommand: AsyncParsableCommand {
         add("advertise", advertise)
         add("profile", profile)
         add("label", label)
+        add("keyring_file", keyringFile)
         if labelSkipInboundCheck { flags.append(("label_skip_inbound_check", .scalar("true"))) }
         add("log_format", logFormat)
         add("log_level", logLevel)

@@ -72,6 +72,9 @@ extension GossipNodeConfiguration {
                 c.encryptionKeys.append(key)
             }
         },
+        .scalar("keyring_file", help: "JSON file of base64 keys, primary first (serf's keyring file): read at start, written after every key change") { c, text, _ in
+            c.keyringFile = text.trimmed.isEmpty ? nil : text.trimmed
+        },
         .scalar("label", help: "cluster label (memberlist Label): 1 to 255 bytes put on every packet and stream; only nodes with the same label talk (empty: none)") { c, text, source throws(ConfigurationError) in
             c.membership.label = try ValueParsers.clusterLabel(text, key: "label", source: source)
         },

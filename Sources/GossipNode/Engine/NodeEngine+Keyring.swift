@@ -26,6 +26,18 @@ extension NodeEngine {
             log(.keyringChangeFailed, metadata)
         } else {
             log(.keyringChanged, metadata)
+            persistKeyring()
+        }
+    }
+
+    /// Writes the keyring back to `keyring_file` after a change, as serf does; a failure is logged, the
+    /// change itself stands (it is in effect in memory until the next restart).
+    private func persistKeyring() {
+        guard let path = configuration.keyringFile, !core.keyringKeys.isEmpty else { return }
+        do {
+            try KeyringFile.write(core.keyringKeys, to: path)
+        } catch {
+            logger.error("keyring file not written: the change holds until the agent restarts", metadata: ["error": "\(error)"])
         }
     }
 }
