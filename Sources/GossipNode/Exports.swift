@@ -9,3 +9,4 @@
 @_exported import enum GossipNodeCore.KeyringOperation
 @_exported import struct GossipNodeCore.KeyringReport
 @_exported import struct GossipNodeCore.KeyringAnswer
+@_exported import struct Plumtree.BroadcastTreeView

@@ -69,6 +69,21 @@ extension GossipNode {
         return seeds.count - failures.count
     }
 
+    /// The broadcast tree as the members report it: every member that speaks Plumtree version 2 is asked for
+    /// its eager and lazy neighbours (eager links carry payloads: they are the tree); returns when all have
+    /// answered or after `timeout`, with those that did not named.
+    public func broadcastTree(timeout: Duration = .seconds(2)) async throws(GossipNodeError) -> BroadcastTreeView {
+        guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
+        let engine = engineBox
+        let name = configuration.name
+        return await withCheckedContinuation { continuation in
+            let accepted = loop.execute {
+                engine.value.broadcastTree(timeout: timeout) { view in continuation.resume(returning: view) }
+            }
+            if !accepted { continuation.resume(returning: BroadcastTreeView(root: name, members: [:], unanswered: [], notAsked: [])) }
+        }
+    }
+
     /// Changes, or lists, the keyring of every member, as `serf keys` does and through the same serf
     /// queries, so serf agents in the cluster take part. Applied here first, then asked of every member;
     /// returns once every live member has answered or the query timed out (serf's query timeout: the

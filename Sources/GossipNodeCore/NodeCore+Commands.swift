@@ -44,6 +44,14 @@ extension NodeCore {
         }
     }
 
+    /// Asks every member that speaks Plumtree version 2 for its neighbours; the answers come back as one
+    /// ``NodeOutput/tree(id:_:)`` with the returned id, once all have answered or at `timeout`.
+    package mutating func requestTree(timeout: Duration, now: Instant, into out: inout [NodeOutput]) -> UInt32 {
+        let id = plumtree.requestTree(timeout: timeout, now: now, into: &plumtreeOut)
+        drain(now: now, into: &out)
+        return id
+    }
+
     /// Announces new tags (the `plumtree` tag is added).
     package mutating func updateTags(_ tags: [String: String], now: Instant, into out: inout [NodeOutput]) throws(NodeCoreError) {
         guard membership != nil else { return }

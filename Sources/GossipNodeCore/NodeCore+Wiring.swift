@@ -71,6 +71,8 @@ extension NodeCore {
         case .refused(let error):
             // Refusals of received bytes are taken out with their source in `receivePlumtree`.
             out.append(.refused(.plumtree(from: nil, error)))
+        case .tree(let id, let view):
+            out.append(.tree(id: id, view))
         }
     }
 

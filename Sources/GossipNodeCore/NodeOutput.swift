@@ -45,6 +45,8 @@ package enum NodeOutput: Sendable, Equatable {
     /// this node from it (reported once each time a member enters that state; `incompatibleMembers` holds
     /// who is in it now).
     case plumtreeVersionMismatch(PlumtreeVersionMismatch)
+    /// A request for the broadcast tree (``NodeCore/requestTree(timeout:now:into:)``) ended.
+    case tree(id: UInt32, BroadcastTreeView)
     /// This node's keyring changed, or a change was refused (already counted); for the log.
     case keyringChanged(KeyringChange)
     /// A keyring operation this node started (``NodeCore/changeKeyring(_:now:into:)``, query `id`) ended:

@@ -57,6 +57,16 @@ extension PlumtreeMessage {
             if case .digest = self { writer.u8(Kind.digest.rawValue) } else { writer.u8(Kind.pull.rawValue) }
             writer.u16(UInt16(truncatingIfNeeded: ids.count))
             for id in ids { writer.id(id) }
+        case .treeQuery(let id):
+            writer.u8(Kind.treeQuery.rawValue)
+            writer.u32(id)
+        case .treeReport(let id, let eager, let lazy):
+            writer.u8(Kind.treeReport.rawValue)
+            writer.u32(id)
+            for list in [eager, lazy] {
+                writer.u8(UInt8(truncatingIfNeeded: list.count))
+                for name in list { writer.name(name) }
+            }
         }
     }
 
@@ -169,6 +179,22 @@ extension PlumtreeMessage {
             ids.reserveCapacity(count)
             for _ in 0..<count { ids.append(try reader.id("\(field) id")) }
             message = kind == .digest ? .digest(ids) : .pull(ids)
+        case .treeQuery:
+            message = .treeQuery(id: try reader.u32("tree query id"))
+        case .treeReport:
+            let id = try reader.u32("tree report id")
+            var lists: [[String]] = []
+            for field in ["tree report eager", "tree report lazy"] {
+                // A count byte bounds the list at 255 names, each read and checked before the next.
+                let count = Int(try reader.u8("\(field) count"))
+                var names: [String] = []
+                for _ in 0..<count {
+                    guard let name = try reader.name(field) else { throw .invalidName(field: field) }
+                    names.append(name)
+                }
+                lists.append(names)
+            }
+            message = .treeReport(id: id, eager: lists[0], lazy: lists[1])
         }
         try reader.expectEnd()
         return message

@@ -34,6 +34,10 @@ extension PlumtreeCore {
             onDigest(ids, from: slot, now: now, into: &output)
         case .pull(let ids):
             onPull(ids, from: slot, now: now, into: &output)
+        case .treeQuery(let id):
+            onTreeQuery(id: id, from: slot, now: now, into: &output)
+        case .treeReport(let id, let eager, let lazy):
+            onTreeReport(id: id, eager: eager, lazy: lazy, from: slot, into: &output)
         }
         releaseIfUnused(slot)
     }

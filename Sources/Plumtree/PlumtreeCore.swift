@@ -68,6 +68,8 @@ public struct PlumtreeCore {
     /// Members that came up, each with the end of the cache when it did: walked back through the cache from
     /// there once everything before it is old enough to offer (``PlumtreeCore/offerCatchUp(now:into:)``).
     var catchUp: [(name: String, from: UInt64)] = []
+    /// Tree queries this node sent, waiting for reports, by id.
+    var treeRequests: [UInt32: TreeRequest] = [:]
 
     var counters = Counters()
 
@@ -135,6 +137,7 @@ public struct PlumtreeCore {
         if let at = pruneArbiter.nextDecision, at < deadline { deadline = at }
         if let at = cache.nextExpiry, at < deadline { deadline = at }
         if let at = seen.nextExpiry, at < deadline { deadline = at }
+        if let at = nextTreeDeadline, at < deadline { deadline = at }
         return deadline
     }
 
@@ -250,6 +253,7 @@ public struct PlumtreeCore {
         }
         seen.expire(now: now)
         if nextAntiEntropyAt <= now { runAntiEntropyRound(now: now, into: &output) }
+        expireTreeRequests(now: now, into: &output)
     }
 
     /// A read-only view for health reports.

@@ -24,6 +24,11 @@ public enum PlumtreeMessage: Equatable, Sendable {
     case digest([MessageID])
     /// Anti-entropy: ids from a digest the sender is missing; the receiver answers with Gossip.
     case pull([MessageID])
+    /// Version 2: "tell me your neighbours", to draw the broadcast tree; `id` comes back in the answer.
+    case treeQuery(id: UInt32)
+    /// Version 2: the answer to a tree query, the sender's eager and lazy neighbours (each list at most
+    /// ``maxTreeNeighbours`` names).
+    case treeReport(id: UInt32, eager: [String], lazy: [String])
 
     /// Most ids one IHave carries.
     public static let maxIDsPerIHave = 64
@@ -31,11 +36,14 @@ public enum PlumtreeMessage: Equatable, Sendable {
     public static let maxIDsPerDigest = 1_024
     /// Longest node name (origin or sender), in UTF-8 bytes.
     public static let maxNameBytes = 255
+    /// Most names in each list of a tree report.
+    public static let maxTreeNeighbours = 255
 
     /// Type bytes on the wire.
     enum Kind: UInt8 {
         case gossip = 1, ihave = 2, graft = 3, prune = 4, neighbor = 5, disconnect = 6, digest = 7, pull = 8
         case neighborAccepted = 9
+        case treeQuery = 10, treeReport = 11
     }
 
     /// A payload message.
@@ -122,6 +130,8 @@ public enum PlumtreeDecodeError: Error, Equatable, Sendable, CustomStringConvert
     case trailingBytes(Int)
     /// The envelope names this node as its sender: a loop or a forgery.
     case fromSelf
+    /// A node name in a tree report is empty or not UTF-8.
+    case invalidName(field: String)
 
     /// The metric label value for this refusal.
     public var reason: String {
@@ -138,6 +148,7 @@ public enum PlumtreeDecodeError: Error, Equatable, Sendable, CustomStringConvert
         case .invalidRound: "invalid_round"
         case .trailingBytes: "trailing_bytes"
         case .fromSelf: "from_self"
+        case .invalidName: "invalid_name"
         }
     }
 
@@ -146,7 +157,7 @@ public enum PlumtreeDecodeError: Error, Equatable, Sendable, CustomStringConvert
         case .notPlumtree(let byte):
             "not a Plumtree message: first byte \(byte.map { String($0) } ?? "missing"), expected \(PlumtreeEnvelope.marker)"
         case .unsupportedVersion(let version):
-            "Plumtree envelope version \(version) is not supported (this node speaks \(PlumtreeEnvelope.version)); upgrade the older node"
+            "Plumtree envelope version \(version) is not one this node speaks (see its plumtree tag); upgrade through a release that speaks both"
         case .truncated(let field, let needed, let available):
             "Plumtree message truncated in \(field): needs \(needed) more bytes, \(available) left"
         case .invalidSender: "Plumtree envelope sender name is empty or not UTF-8"
@@ -158,6 +169,7 @@ public enum PlumtreeDecodeError: Error, Equatable, Sendable, CustomStringConvert
         case .invalidRound: "Plumtree Gossip round 0 is invalid: a received payload has travelled at least one hop"
         case .trailingBytes(let count): "\(count) unexpected bytes after the Plumtree message"
         case .fromSelf: "Plumtree message claims to come from this node itself"
+        case .invalidName(let field): "a node name in \(field) is empty or not UTF-8"
         }
     }
 }

@@ -88,7 +88,7 @@ extension PlumtreeCore {
     public static let refusalReasons: [String] = [
         "not_plumtree", "unsupported_version", "truncated", "invalid_sender", "invalid_origin", "unknown_type",
         "invalid_count", "too_large", "invalid_flags", "invalid_round", "trailing_bytes", "from_self",
-        "graft_rate_limited",
+        "graft_rate_limited", "invalid_name",
     ]
 
     /// Every metric the core records: names, types, HELP text and histogram buckets, as the observability

@@ -13,6 +13,9 @@ public enum PlumtreeOutput: Sendable, Equatable {
     /// A message was refused, as the membership core reports its refusals: already counted in
     /// `plumtree_messages_refused_total` under its reason, and nothing changed.
     case refused(PlumtreeDecodeError)
+    /// A tree request (``PlumtreeCore/requestTree(timeout:now:into:)``) ended: every member asked answered,
+    /// or its deadline passed.
+    case tree(id: UInt32, BroadcastTreeView)
 }
 
 /// A step in recovering a message by Graft, or in repairing the tree with one.

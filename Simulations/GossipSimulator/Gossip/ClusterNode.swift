@@ -184,7 +184,7 @@ public struct ClusterNode: SimulatedNode {
             case .member(let event):
                 observe(event, io: &io)
             case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected, .keyringChanged, .keyringReport,
-                 .plumtreeVersionMismatch:
+                 .plumtreeVersionMismatch, .tree:
                 // Counted by the cores' metrics, which reach the run's report.
                 break
             }

@@ -45,6 +45,8 @@ final class NodeEngine {
     var leaveWaiters: [() -> Void] = []
     /// Keyring operations this node started, by query id, waiting for their report.
     var keyringWaiters: [UInt32: (KeyringReport) -> Void] = [:]
+    /// Tree requests waiting for their view, by id.
+    var treeWaiters: [UInt32: (BroadcastTreeView) -> Void] = [:]
     var stopped = false
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
     /// the log.
@@ -213,6 +215,8 @@ final class NodeEngine {
             logKeyringChange(change)
         case .keyringReport(let id, let report):
             keyringWaiters.removeValue(forKey: id)?(report)
+        case .tree(let id, let view):
+            treeWaiters.removeValue(forKey: id)?(view)
         }
     }
 
