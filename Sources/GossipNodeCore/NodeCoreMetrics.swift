@@ -21,6 +21,8 @@ struct NodeCoreMetrics: Sendable {
     /// Partitions the ``PartitionDetector`` suspected: a count the simulator's runs and a dashboard can
     /// read, where the log line is for the operator.
     let partitionsSuspected: Counter
+    /// Seed names the driver could not resolve, by ``SeedResolutionFailure/Reason``, in its `allCases` order.
+    let seedResolutionFailures: [Counter]
 
     init(factory: any MetricsFactory) {
         reconnectSucceeded = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "joined")], factory: factory)
@@ -40,6 +42,18 @@ struct NodeCoreMetrics: Sendable {
         outboundStreams.record(0)
         outboundStreamBytes.record(0)
         partitionsSuspected = Counter(label: "gossip_node_partitions_suspected_total", factory: factory)
+        seedResolutionFailures = SeedResolutionFailure.Reason.allCases.map {
+            Counter(label: "gossip_node_seed_resolution_failures_total", dimensions: [("reason", $0.rawValue)], factory: factory)
+        }
+    }
+
+    func seedResolutionFailed(_ reason: SeedResolutionFailure.Reason) -> Counter {
+        switch reason {
+        case .notFound: seedResolutionFailures[0]
+        case .temporaryFailure: seedResolutionFailures[1]
+        case .noAddress: seedResolutionFailures[2]
+        case .failed: seedResolutionFailures[3]
+        }
     }
 
     func reconnects(succeeded: Bool) -> Counter { succeeded ? reconnectSucceeded : reconnectFailed }
@@ -91,5 +105,9 @@ struct NodeCoreMetrics: Sendable {
         MetricDescriptor(
             name: "gossip_node_partitions_suspected_total", kind: .counter,
             help: "Times at least 2 members, and a third of the others, failed within one suspicion timeout at its longest (each also logged as partition suspected)"),
+        MetricDescriptor(
+            name: "gossip_node_seed_resolution_failures_total", kind: .counter,
+            help: "Lookups of a seed's host name that failed, at a join or a retry, by reason (not_found, temporary_failure, no_address, failed)",
+            labelNames: ["reason"]),
     ]
 }

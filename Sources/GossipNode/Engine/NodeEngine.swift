@@ -41,7 +41,7 @@ final class NodeEngine {
     var inboundStreams: [InboundStreamID: TCPConnection] = [:]
     var nextInboundStream: UInt64 = 0
     /// Join and leave requests from the public API waiting for the core to finish them.
-    var joinWaiters: [SocketAddress: [(SeedOutcome?) -> Void]] = [:]
+    var joinWaiters: [Seed: [(SeedOutcome?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
     var stopped = false
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
@@ -200,6 +200,8 @@ final class NodeEngine {
             for waiter in waiters { waiter(failure.map(SeedOutcome.failed)) }
         case .reconnect(let event):
             logReconnect(event, now: now)
+        case .resolveSeed(let host, let port):
+            resolveSeed(host: host, port: port)
         }
     }
 
@@ -250,9 +252,9 @@ final class NodeEngine {
         case stopped
     }
 
-    func join(_ seeds: [SocketAddress], completion: @escaping ([(seed: SocketAddress, outcome: SeedOutcome)]) -> Void) {
+    func join(_ seeds: [Seed], completion: @escaping ([(seed: Seed, outcome: SeedOutcome)]) -> Void) {
         guard !seeds.isEmpty else { return completion([]) }
-        var failures: [(seed: SocketAddress, outcome: SeedOutcome)] = []
+        var failures: [(seed: Seed, outcome: SeedOutcome)] = []
         var remaining = seeds.count
         for seed in seeds {
             joinWaiters[seed, default: []].append { outcome in
