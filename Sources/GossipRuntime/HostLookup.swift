@@ -134,7 +134,8 @@ public final class HostLookup: LoopResource {
         case UV_EAI_NONAME.rawValue, UV_EAI_NODATA.rawValue: .notFound
         case UV_EAI_AGAIN.rawValue: .temporaryFailure
         case UV_EAI_ADDRFAMILY.rawValue: .noAddress
-        case UV_ECANCELED.rawValue: .cancelled
+        // libuv reports a cancelled lookup as UV_EAI_CANCELED.
+        case UV_EAI_CANCELED.rawValue, UV_ECANCELED.rawValue: .cancelled
         default: .failed
         }
         let gai: Int32? = switch status {
