@@ -22,7 +22,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = GossipNodeConfiguration(name: name, bind: try SocketAddress(parsing: bind), profile: .local)
-        configuration.seeds = try join.map { try SocketAddress(parsing: $0) }
+        configuration.seeds = try join.map { try Seed(parsing: $0) }
         configuration.logLevel = .warning
         let node = try await GossipNode(configuration: configuration)
         do {

@@ -25,7 +25,7 @@ struct ConfigPropagationCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = GossipNodeConfiguration(name: name, bind: try SocketAddress(parsing: bind), profile: .local)
         configuration.admin = try SocketAddress(parsing: admin)
-        configuration.seeds = try join.map { try SocketAddress(parsing: $0) }
+        configuration.seeds = try join.map { try Seed(parsing: $0) }
         configuration.logLevel = .warning
         let node = try await GossipNode(configuration: configuration)
         do {

@@ -41,9 +41,20 @@ extension GossipNode {
     /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when none did, with each one's reason.
     @discardableResult
     public func join(_ seeds: [SocketAddress]) async throws(GossipNodeError) -> Int {
+        try await join(seeds.map(Seed.address))
+    }
+
+    /// Joins the cluster through `seeds`: addresses, or host names resolved now (every A and AAAA record,
+    /// each address joined) and again whenever the node retries its seeds while alone. Returns how many
+    /// seeds answered; a name answers when any of its addresses does.
+    /// - Throws: ``GossipNodeError/seedsUnreachable(_:)`` when none did, with each one's reason: a name that
+    ///   did not resolve is named with the resolver's words (`cannot resolve 'seeds.internal': Name or
+    ///   service not known`).
+    @discardableResult
+    public func join(_ seeds: [Seed]) async throws(GossipNodeError) -> Int {
         guard state.current == .started else { throw state.current == .created ? .notStarted : .stopped }
         let engine = engineBox
-        let failures: [(seed: SocketAddress, outcome: NodeEngine.SeedOutcome)] = await withCheckedContinuation { continuation in
+        let failures: [(seed: Seed, outcome: NodeEngine.SeedOutcome)] = await withCheckedContinuation { continuation in
             let accepted = loop.execute {
                 engine.value.join(seeds) { failures in continuation.resume(returning: failures) }
             }

@@ -14,7 +14,7 @@ import Tracing
 ///
 /// ```swift
 /// var configuration = GossipNodeConfiguration(name: "api-1", bind: try SocketAddress(parsing: "127.0.0.1:7946"))
-/// configuration.seeds = [try SocketAddress(parsing: "127.0.0.1:7947")]
+/// configuration.seeds = [try Seed(parsing: "127.0.0.1:7947"), try Seed(parsing: "seeds.internal:7946")]
 /// configuration.tags["role"] = "api"
 /// ```
 public struct GossipNodeConfiguration: Sendable {
@@ -56,8 +56,9 @@ public struct GossipNodeConfiguration: Sendable {
     /// /health, /v1/members) to anyone who reaches it, refuses the write routes, and the node logs a
     /// warning at start. For networks where the address is already protected (a firewall, a pod network).
     public var adminAllowUnauthenticated = false
-    /// Members to join at start; the node joins through every one it can reach.
-    public var seeds: [SocketAddress] = []
+    /// Members to join at start; the node joins through every one it can reach. A seed given by name is
+    /// resolved (every A and AAAA record) at the join and again at every retry, never once for good.
+    public var seeds: [Seed] = []
     /// Tags announced to the cluster (serf's tag format, at most 512 bytes encoded). The node adds
     /// `plumtree=1` so that other Plumtree nodes recognise it; serf agents see the tags as usual.
     public var tags: [String: String] = [:]

@@ -6,13 +6,29 @@ import ProtocolSupport
 // What the application asks of the node.
 extension NodeCore {
     /// Push/pull with each seed; each outcome comes back as ``NodeOutput/joinCompleted(seed:failure:)``.
-    /// The seeds are remembered: while the node knows no other live member, it tries them again.
-    package mutating func join(_ seeds: [SocketAddress], now: Instant, into out: inout [NodeOutput]) {
+    /// A seed given by name is not resolved here: the driver is asked (``NodeOutput/resolveSeed(host:port:)``)
+    /// and every address it answers with is joined. The seeds are remembered: while the node knows no other
+    /// live member, it tries them again, and a name is resolved again at each of those tries.
+    package mutating func join(_ seeds: [Seed], now: Instant, into out: inout [NodeOutput]) {
         guard membership != nil, !seeds.isEmpty else { return }
-        for seed in seeds { requestedJoins[seed, default: 0] += 1 }
         reconnector.setSeeds(seeds, now: now, random: &random)
-        membership!.join(seeds, now: now, into: &membershipOut)
+        var addresses: [SocketAddress] = []
+        for seed in seeds {
+            switch seed {
+            case .address(let address):
+                requestedJoins[address, default: 0] += 1
+                addresses.append(address)
+            case .name(let host, let port):
+                if nameJoins.request(seed, forApplication: true) { out.append(.resolveSeed(host: host, port: port)) }
+            }
+        }
+        if !addresses.isEmpty { membership!.join(addresses, now: now, into: &membershipOut) }
         drain(now: now, into: &out)
+    }
+
+    /// ``join(_:now:into:)`` with addresses only.
+    package mutating func join(_ seeds: [SocketAddress], now: Instant, into out: inout [NodeOutput]) {
+        join(seeds.map(Seed.address), now: now, into: &out)
     }
 
     /// Broadcasts `payload` to every node; returns its id.

@@ -57,6 +57,40 @@ extension NodeCore {
         checkDeadlineProgress(now: now)
     }
 
+    /// The driver's answer to ``NodeOutput/resolveSeed(host:port:)``: every address of the name, or why
+    /// there are none. Every address is joined; the seed's join ends when each has answered (merged when
+    /// any merged). A failure ends it at once, as ``JoinFailure/unresolved(host:reason:)``, counted under
+    /// its reason. An answer nothing waits for (a second one) changes nothing.
+    package mutating func seedResolved(host: String, port: UInt16, result: Result<[SocketAddress], SeedResolutionFailure>,
+                                       now: Instant, into out: inout [NodeOutput]) {
+        guard membership != nil else { return }
+        let seed = Seed.name(host: host, port: port)
+        var failure: SeedResolutionFailure?
+        switch result {
+        case .success(let found):
+            // The port is the seed's: a driver's answer carries addresses, and duplicates are joined once.
+            var addresses: [SocketAddress] = []
+            for address in found {
+                guard let withPort = SocketAddress(ip: address.ip, port: port), !addresses.contains(withPort) else { continue }
+                addresses.append(withPort)
+            }
+            if addresses.isEmpty {
+                failure = SeedResolutionFailure(reason: .noAddress, detail: "no IPv4 or IPv6 address")
+            } else if let toJoin = nameJoins.resolved(seed, addresses: addresses) {
+                membership!.join(toJoin, now: now, into: &membershipOut)
+            }
+        case .failure(let error):
+            failure = error
+        }
+        if let failure, let pending = nameJoins.resolutionFailed(seed) {
+            metrics.seedResolutionFailed(failure.reason).increment()
+            var finished = pending
+            finished.failure = .unresolved(host: host, reason: failure.detail)
+            nameJoinFinished(seed, finished, now: now, into: &out)
+        }
+        drain(now: now, into: &out)
+    }
+
     /// External membership only: the caller reports `name` up (reachable where `addressOf` says) or down.
     package mutating func externalMember(_ name: String, up: Bool, now: Instant, into out: inout [NodeOutput]) {
         guard membership == nil, name != config.name else { return }

@@ -158,25 +158,58 @@ extension NodeCore {
     // MARK: Joins and reconnects
 
     private mutating func joinCompleted(seed: SocketAddress, failure: JoinFailure?, now: Instant, into out: inout [NodeOutput]) {
-        if reconnector.isInFlight(seed), let attempt = reconnector.finished(seed) {
+        // A push/pull with one of the addresses a seed's name gave belongs to that name's join.
+        switch nameJoins.pushPullEnded(seed, failure: failure) {
+        case .finished(let name, let pending):
+            nameJoinFinished(name, pending, now: now, into: &out)
+            return
+        case .counted:
+            return
+        case .notOurs:
+            break
+        }
+        if reconnector.isInFlight(.address(seed)), let attempt = reconnector.finished(.address(seed)) {
             metrics.reconnects(succeeded: failure == nil).increment()
             if let failure {
-                out.append(.reconnect(.failed(member: attempt.member, address: seed, failure)))
+                out.append(.reconnect(.failed(member: attempt.member, target: .address(seed), failure)))
             } else {
-                out.append(.reconnect(.succeeded(member: attempt.member, address: seed)))
+                out.append(.reconnect(.succeeded(member: attempt.member, target: .address(seed))))
             }
             if requestedJoins[seed] == nil { return }
         }
         guard let pending = requestedJoins[seed] else { return }
         requestedJoins[seed] = pending > 1 ? pending - 1 : nil
-        out.append(.joinCompleted(seed: seed, failure: failure))
+        out.append(.joinCompleted(seed: .address(seed), failure: failure))
+    }
+
+    /// A seed given by name was joined, or failed to resolve: one outcome for the retry and the
+    /// application's join that waited for it.
+    mutating func nameJoinFinished(_ seed: Seed, _ pending: SeedNameJoins.Pending, now: Instant, into out: inout [NodeOutput]) {
+        let failure = pending.outcome
+        if pending.forRetry, reconnector.finished(seed) != nil {
+            metrics.reconnects(succeeded: failure == nil).increment()
+            if let failure {
+                out.append(.reconnect(.failed(member: nil, target: seed, failure)))
+            } else {
+                out.append(.reconnect(.succeeded(member: nil, target: seed)))
+            }
+        }
+        if pending.forApplication { out.append(.joinCompleted(seed: seed, failure: failure)) }
     }
 
     mutating func reconnectIfDue(now: Instant, into out: inout [NodeOutput]) {
         guard membership != nil, !membership!.isLeft else { return }
         for name in reconnector.expire(now: now) { out.append(.reconnect(.expired(member: name))) }
-        guard let target = reconnector.nextAttempt(alone: isAlone, now: now, random: &random) else { return }
-        out.append(.reconnect(.attempted(member: target.member, address: target.address)))
-        membership!.join([target.address], now: now, into: &membershipOut)
+        guard let attempt = reconnector.nextAttempt(alone: isAlone, now: now, random: &random) else { return }
+        out.append(.reconnect(.attempted(member: attempt.member, target: attempt.target)))
+        switch attempt.target {
+        case .address(let address):
+            membership!.join([address], now: now, into: &membershipOut)
+        case .name(let host, let port):
+            // Resolved again at every try: the seeds behind a name may have moved since the last.
+            if nameJoins.request(attempt.target, forApplication: false) {
+                out.append(.resolveSeed(host: host, port: port))
+            }
+        }
     }
 }

@@ -27,8 +27,10 @@ package struct NodeCore {
     var partitions = PartitionDetector()
     var random: SeededRandom
     let metrics: NodeCoreMetrics
-    /// Joins the application asked for, by seed, so their outcome reaches it and nothing else does.
+    /// Joins the application asked for, by seed address, so their outcome reaches it and nothing else does.
     var requestedJoins: [SocketAddress: Int] = [:]
+    /// Joins and retries of seeds given by name, from their lookup to one outcome per name.
+    var nameJoins = SeedNameJoins()
     /// Stream ids of Plumtree's own streams under external membership; far above membership's ids.
     var nextExternalStream: UInt64 = 1 << 62
     /// One-way streams in flight, for the broadcast backlog limit.

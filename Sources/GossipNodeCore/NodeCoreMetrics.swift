@@ -30,6 +30,8 @@ struct NodeCoreMetrics: Sendable {
     let serfRefused: [WireError.Reason: Counter]
     /// Changes to this node's keyring, by operation and result.
     let keyringChanges: [String: Counter]
+    /// Seed names the driver could not resolve, by ``SeedResolutionFailure/Reason``, in its `allCases` order.
+    let seedResolutionFailures: [Counter]
 
     init(factory: any MetricsFactory) {
         reconnectSucceeded = Counter(label: "gossip_node_reconnects_total", dimensions: [("result", "joined")], factory: factory)
@@ -71,6 +73,9 @@ struct NodeCoreMetrics: Sendable {
             }
         }
         keyringChanges = changes
+        seedResolutionFailures = SeedResolutionFailure.Reason.allCases.map {
+            Counter(label: "gossip_node_seed_resolution_failures_total", dimensions: [("reason", $0.rawValue)], factory: factory)
+        }
     }
 
     /// Label values of `gossip_node_serf_queries_total{result}`: answered (an internal query this node
@@ -83,6 +88,15 @@ struct NodeCoreMetrics: Sendable {
 
     func keyringChanged(_ operation: KeyringOperation, applied: Bool) {
         keyringChanges["\(operation.verb)/\(applied ? "applied" : "failed")"]?.increment()
+    }
+
+    func seedResolutionFailed(_ reason: SeedResolutionFailure.Reason) -> Counter {
+        switch reason {
+        case .notFound: seedResolutionFailures[0]
+        case .temporaryFailure: seedResolutionFailures[1]
+        case .noAddress: seedResolutionFailures[2]
+        case .failed: seedResolutionFailures[3]
+        }
     }
 
     func reconnects(succeeded: Bool) -> Counter { succeeded ? reconnectSucceeded : reconnectFailed }
@@ -149,5 +163,9 @@ struct NodeCoreMetrics: Sendable {
             name: "gossip_node_keyring_changes_total", kind: .counter,
             help: "Changes to this node's keyring (asked by a serf key query or this node's own keyring operation), by operation (install, use, remove) and result (applied, failed)",
             labelNames: ["operation", "result"]),
+        MetricDescriptor(
+            name: "gossip_node_seed_resolution_failures_total", kind: .counter,
+            help: "Lookups of a seed's host name that failed, at a join or a retry, by reason (not_found, temporary_failure, no_address, failed)",
+            labelNames: ["reason"]),
     ]
 }

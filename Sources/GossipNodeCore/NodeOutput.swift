@@ -34,8 +34,13 @@ package enum NodeOutput: Sendable, Equatable {
     case refused(NodeRefusal)
     /// The graceful leave has been gossiped; the driver may shut down.
     case leaveDone
-    /// A join the application asked for ended: `failure` is nil when the seed's state was merged.
-    case joinCompleted(seed: SocketAddress, failure: JoinFailure?)
+    /// A join the application asked for ended: `failure` is nil when the seed's state was merged (for a
+    /// seed given by name: the state of at least one of its addresses).
+    case joinCompleted(seed: Seed, failure: JoinFailure?)
+    /// Look up every A and AAAA record of `host` and answer with
+    /// ``NodeCore/seedResolved(host:port:result:now:into:)``, exactly once, without blocking: the core
+    /// resolves no name itself, and asks again at each join and each retry of the seed.
+    case resolveSeed(host: String, port: UInt16)
     /// The core tried to reach a failed member or a seed again, and what became of it.
     case reconnect(ReconnectEvent)
     /// Many members failed within one suspicion timeout (``PartitionDetector``'s rule): for the logs and
@@ -92,12 +97,13 @@ package enum NodeRefusal: Sendable, Equatable, CustomStringConvertible {
 
 /// A reconnect attempt and its outcome.
 package enum ReconnectEvent: Sendable, Equatable {
-    /// A push/pull went to `address`, a failed member (`member`) or a configured seed (`member` nil).
-    case attempted(member: String?, address: SocketAddress)
+    /// A push/pull went to `target`, a failed member's address (`member`) or a configured seed (`member`
+    /// nil; a seed given by name is resolved first, and every address it gives is tried).
+    case attempted(member: String?, target: Seed)
     /// It merged the far side's state: the two sides know each other again.
-    case succeeded(member: String?, address: SocketAddress)
+    case succeeded(member: String?, target: Seed)
     /// It failed; the next try follows the member's backoff.
-    case failed(member: String?, address: SocketAddress, JoinFailure)
+    case failed(member: String?, target: Seed, JoinFailure)
     /// The member stayed failed past the reconnect timeout and is no longer tried.
     case expired(member: String)
 }

@@ -12,7 +12,9 @@ package struct Reconnector: Sendable {
     package struct Target: Sendable, Equatable {
         /// The failed member's name, or nil for a seed.
         package var member: String?
-        package var address: SocketAddress
+        /// A failed member's address, or a seed: an address, or a name the node core resolves again at
+        /// every attempt.
+        package var target: Seed
         package var failedAt: Instant
         package var due: Instant
         package var attempts: Int
@@ -25,7 +27,7 @@ package struct Reconnector: Sendable {
     private(set) var seeds: [Target] = []
     /// The attempt in flight, if any, and when to stop waiting for its outcome (an outcome that never
     /// comes must not stop every later attempt).
-    private(set) var inFlight: (member: String?, address: SocketAddress)?
+    private(set) var inFlight: (member: String?, target: Seed)?
     private var inFlightUntil: Instant = .zero
     private var notBefore: Instant
 
@@ -39,7 +41,7 @@ package struct Reconnector: Sendable {
     /// `name` was declared dead: it is retried until it comes back, leaves, or the timeout passes.
     mutating func memberFailed(_ name: String, address: SocketAddress, now: Instant, random: inout SeededRandom) {
         guard config.isEnabled else { return }
-        failed[name] = Target(member: name, address: address, failedAt: now,
+        failed[name] = Target(member: name, target: .address(address), failedAt: now,
                               due: now + jittered(config.firstRetry, &random), attempts: 0)
     }
 
@@ -49,9 +51,9 @@ package struct Reconnector: Sendable {
     }
 
     /// The seeds the application joined through; they are retried while the node is alone.
-    mutating func setSeeds(_ addresses: [SocketAddress], now: Instant, random: inout SeededRandom) {
+    mutating func setSeeds(_ given: [Seed], now: Instant, random: inout SeededRandom) {
         guard config.retrySeeds else { return }
-        seeds = addresses.map { Target(member: nil, address: $0, failedAt: now,
+        seeds = given.map { Target(member: nil, target: $0, failedAt: now,
                                        due: now + jittered(config.firstRetry, &random), attempts: 0) }
     }
 
@@ -97,22 +99,23 @@ package struct Reconnector: Sendable {
         let wait = jittered(backoff(after: chosen.attempts), &random)
         chosen.due = now + wait
         store(chosen)
-        inFlight = (chosen.member, chosen.address)
+        inFlight = (chosen.member, chosen.target)
         inFlightUntil = now + config.attemptTimeout
         notBefore = now + config.spacing
         return chosen
     }
 
-    /// The attempt to `address` ended. On success the member's own alive will arrive through the merged
-    /// state; until it does the member keeps its backoff.
-    mutating func finished(_ address: SocketAddress) -> (member: String?, address: SocketAddress)? {
-        guard let current = inFlight, current.address == address else { return nil }
+    /// The attempt to `target` ended (for a name: its lookup failed, or every address it gave answered).
+    /// On success the member's own alive will arrive through the merged state; until it does the member
+    /// keeps its backoff.
+    mutating func finished(_ target: Seed) -> (member: String?, target: Seed)? {
+        guard let current = inFlight, current.target == target else { return nil }
         inFlight = nil
         return current
     }
 
-    /// Whether `address` is the attempt in flight.
-    func isInFlight(_ address: SocketAddress) -> Bool { inFlight?.address == address }
+    /// Whether `target` is the attempt in flight.
+    func isInFlight(_ target: Seed) -> Bool { inFlight?.target == target }
 
     // MARK: Internals
 
@@ -132,7 +135,7 @@ package struct Reconnector: Sendable {
     private mutating func store(_ target: Target) {
         if let name = target.member {
             failed[name] = target
-        } else if let index = seeds.firstIndex(where: { $0.address == target.address }) {
+        } else if let index = seeds.firstIndex(where: { $0.target == target.target }) {
             seeds[index] = target
         }
     }

@@ -117,6 +117,10 @@ public enum JoinFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// state was merged: this node must not take part, and must not announce a leave under that name
     /// either, which would mark the real member left.
     case nameInUse(address: SocketAddress)
+    /// The seed is a host name that did not resolve: `reason` is the resolver's own words (gai_strerror).
+    /// Never raised by membership, which is handed addresses only; the node core reports it for a seed
+    /// its driver could not resolve, so that a join has one kind of failure whichever step failed.
+    case unresolved(host: String, reason: String)
 
     public var description: String {
         switch self {
@@ -127,6 +131,7 @@ public enum JoinFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidReply(let why): "the seed's reply is not its state: \(why)"
         case .incompatible(let why): "incompatible protocol versions: \(why)"
         case .nameInUse(let address): "a member of this name is already alive at \(address)"
+        case .unresolved(let host, let reason): "cannot resolve '\(host)': \(reason)"
         }
     }
 }

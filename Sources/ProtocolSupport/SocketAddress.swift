@@ -86,12 +86,15 @@ public enum SocketAddressParseError: Error, Equatable, CustomStringConvertible {
     case missingPort(String)
     case invalidPort(String)
     case invalidHost(String)
+    /// An IPv6 address without brackets: its last group cannot be told from the port.
+    case unbracketedIPv6(String)
 
     public var description: String {
         switch self {
         case .missingPort(let text): return "address '\(text)' has no port: write HOST:PORT, e.g. 127.0.0.1:7946"
         case .invalidPort(let text): return "address '\(text)' has an invalid port: use 0-65535"
         case .invalidHost(let text): return "address '\(text)' has an invalid host: use an IPv4 or IPv6 literal"
+        case .unbracketedIPv6(let text): return "address '\(text)' is an IPv6 address without brackets: write it as [::1]:7946"
         }
     }
 }
@@ -111,6 +114,8 @@ extension SocketAddress {
             guard let colon = text.lastIndex(of: ":") else { throw .missingPort(text) }
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
+            // `::1:7946` could be ::1 port 7946 or the address ::1:7946 without a port: brackets decide.
+            guard !hostPart.contains(":") else { throw .unbracketedIPv6(text) }
         }
         guard let port = UInt16(portPart) else { throw .invalidPort(text) }
         guard let ip = Self.parseHost(String(hostPart)), let address = SocketAddress(ip: ip, port: port) else {

@@ -21,7 +21,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT where membership listens (UDP and TCP; default 127.0.0.1:7946).") var bind: String?
     @Option(help: "HOST:PORT of the admin HTTP server: /metrics, /health and the admin API.") var admin: String?
     @Option(help: "HOST:PORT announced to other members, when not the bind address.") var advertise: String?
-    @Option(help: "HOST:PORT of a member to join; repeatable.") var join: [String] = []
+    @Option(help: "HOST:PORT of a member to join: an IP, [IPv6], or a name resolved at every attempt; repeatable.") var join: [String] = []
     @Option(help: "KEY=VALUE tag announced to the cluster; repeatable.") var tag: [String] = []
     @Option(help: "Base64 encryption key (16, 24 or 32 bytes), as serf's -encrypt.") var encrypt: String?
     @Option(name: .customLong("keyring-file"),

@@ -42,7 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
             configuration.admin = DemoPorts.adminAddress(preferred: adminBasePort + index - 1)
             configuration.logLevel = .warning
             configuration.tags = ["demo": "true"]
-            if let first = cluster.first { configuration.seeds = [try await first.boundAddress] }
+            if let first = cluster.first { configuration.seeds = [.address(try await first.boundAddress)] }
             let node = try await GossipNode(configuration: configuration)
             try await node.start()
             cluster.append(node)

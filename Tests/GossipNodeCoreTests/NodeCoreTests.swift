@@ -64,7 +64,7 @@ struct NodeCoreTests {
         #expect(out.contains { if case .member(.failed) = $0 { true } else { false } })
         #expect(core.reconnectTargets == ["peer"])
         let later = Self.run(&core, from: .zero + .seconds(1), until: .zero + .seconds(4))
-        #expect(later.contains { $0 == .reconnect(.attempted(member: "peer", address: peer)) })
+        #expect(later.contains { $0 == .reconnect(.attempted(member: "peer", target: .address(peer))) })
         let pushPulls = later.compactMap { output -> StreamRequest? in
             if case .openStream(let request) = output, request.to == peer, request.expectsReply { request } else { nil }
         }
@@ -73,7 +73,7 @@ struct NodeCoreTests {
         // The push/pull fails: reported, not surfaced as a join of the application's.
         var failedOut: [NodeOutput] = []
         core.streamCompleted(pushPulls[0].id, result: .failed(.refused), now: .zero + .seconds(4), into: &failedOut)
-        #expect(failedOut.contains { $0 == .reconnect(.failed(member: "peer", address: peer, .unreachable(.refused))) })
+        #expect(failedOut.contains { $0 == .reconnect(.failed(member: "peer", target: .address(peer), .unreachable(.refused))) })
         #expect(!failedOut.contains { if case .joinCompleted = $0 { true } else { false } })
 
         // The member announces a graceful leave: no more attempts.

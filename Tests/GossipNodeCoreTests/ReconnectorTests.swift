@@ -26,11 +26,11 @@ struct ReconnectorTests {
         var waits: [Double] = []
         for _ in 0..<7 {
             let attempt = try! #require(schedule.nextAttempt(alone: false, now: now, random: &random))
-            #expect(attempt.member == "a" && attempt.address == Self.a)
+            #expect(attempt.member == "a" && attempt.target == .address(Self.a))
             // Nothing more while the attempt is in flight, until its own timeout.
             #expect(schedule.nextDeadline(alone: false) == now + config.attemptTimeout)
             #expect(schedule.nextAttempt(alone: false, now: now + .seconds(1), random: &random) == nil)
-            #expect(schedule.finished(Self.a) != nil)
+            #expect(schedule.finished(.address(Self.a)) != nil)
             let next = try! #require(schedule.nextDeadline(alone: false))
             waits.append(Double(next.nanoseconds - now.nanoseconds) / 1e9)
             now = next
@@ -51,7 +51,7 @@ struct ReconnectorTests {
         schedule.memberFailed("a", address: Self.a, now: .zero, random: &random)
         let late = Self.at(10)
         let first = try! #require(schedule.nextAttempt(alone: false, now: late, random: &random))
-        _ = schedule.finished(first.address)
+        _ = schedule.finished(first.target)
         // Both were due at once; the second must wait out the spacing.
         #expect(schedule.nextAttempt(alone: false, now: late + .seconds(4), random: &random) == nil)
         let second = try! #require(schedule.nextAttempt(alone: false, now: late + .seconds(5), random: &random))
@@ -77,11 +77,11 @@ struct ReconnectorTests {
     func seedsWhileAlone() {
         var schedule = Reconnector(config: ReconnectConfig(), now: .zero)
         var random = SeededRandom(seed: 4)
-        schedule.setSeeds([Self.seed], now: .zero, random: &random)
+        schedule.setSeeds([.address(Self.seed)], now: .zero, random: &random)
         #expect(schedule.nextDeadline(alone: false) == nil)
         #expect(schedule.nextAttempt(alone: false, now: Self.at(100), random: &random) == nil)
         let attempt = try! #require(schedule.nextAttempt(alone: true, now: Self.at(100), random: &random))
-        #expect(attempt.member == nil && attempt.address == Self.seed)
+        #expect(attempt.member == nil && attempt.target == .address(Self.seed))
     }
 
     @Test("an attempt whose outcome never comes stops blocking the others after its timeout")
@@ -97,7 +97,7 @@ struct ReconnectorTests {
         let second = try! #require(schedule.nextAttempt(alone: false, now: Self.at(25), random: &random))
         #expect(second.member != first.member)
         // The late outcome of the first is no longer the one in flight.
-        #expect(schedule.finished(first.address) == nil)
+        #expect(schedule.finished(first.target) == nil)
     }
 
     @Test("disabled: nothing is ever scheduled")
@@ -105,7 +105,7 @@ struct ReconnectorTests {
         var schedule = Reconnector(config: .disabled, now: .zero)
         var random = SeededRandom(seed: 5)
         schedule.memberFailed("a", address: Self.a, now: .zero, random: &random)
-        schedule.setSeeds([Self.seed], now: .zero, random: &random)
+        schedule.setSeeds([.address(Self.seed)], now: .zero, random: &random)
         #expect(schedule.nextDeadline(alone: true) == nil)
     }
 
@@ -125,7 +125,7 @@ struct ReconnectorTests {
                 now = max(now, next)
                 if let attempt = schedule.nextAttempt(alone: false, now: now, random: &random) {
                     times.append(now)
-                    _ = schedule.finished(attempt.address)
+                    _ = schedule.finished(attempt.target)
                 }
             }
             return times

@@ -15,7 +15,7 @@ import Testing
         configuration.logLevel = .critical
         configuration.membership.label = label
         configuration.membership.skipInboundLabelCheck = skip
-        configuration.seeds = seeds
+        configuration.seeds = seeds.map(Seed.address)
         if let key { configuration.encryptionKeys = [key] }
         if let sink {
             configuration.logFormat = .json

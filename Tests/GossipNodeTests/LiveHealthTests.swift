@@ -17,7 +17,7 @@ import Testing
         var configuration = GossipNodeConfiguration(name: name, bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
         configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
         configuration.logLevel = .critical
-        configuration.seeds = seeds
+        configuration.seeds = seeds.map(Seed.address)
         configuration.minimumPeers = 1
         // Anti-entropy would recover what these tests make nodes miss, on its own schedule; off.
         configuration.plumtree.antiEntropyInterval = .seconds(3600)

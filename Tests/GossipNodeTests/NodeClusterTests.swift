@@ -13,7 +13,7 @@ import Testing
                 name: "\(prefix)-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
             configuration.logLevel = .error
             configuration.seed = UInt64(index)
-            if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
+            if let first = nodes.first { configuration.seeds = [.address(try await first.boundAddress)] }
             let node = try await GossipNode(configuration: configuration)
             try await node.start()
             nodes.append(node)

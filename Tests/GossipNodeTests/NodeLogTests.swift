@@ -31,7 +31,7 @@ import Testing
         var configuration = GossipNodeConfiguration(name: name, bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
         configuration.logLevel = .critical
         configuration.minimumPeers = 1
-        configuration.seeds = seeds
+        configuration.seeds = seeds.map(Seed.address)
         change(&configuration)
         let node = try await GossipNode(configuration: configuration)
         try await node.start()

@@ -12,7 +12,7 @@ import GossipNode
         try await first.start()
 
         var configuration = GossipNodeConfiguration(name: "api-2", bind: try SocketAddress(parsing: "127.0.0.1:0"))
-        configuration.seeds = [try await first.boundAddress]
+        configuration.seeds = [.address(try await first.boundAddress)]
         configuration.tags = ["role": "api"]
         let second = try await GossipNode(configuration: configuration)
         try await second.start()

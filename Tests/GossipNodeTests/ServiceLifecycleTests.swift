@@ -7,7 +7,7 @@ import Testing
 @Suite struct ServiceLifecycleTests {
     static func configuration(_ name: String, seeds: [SocketAddress] = []) -> GossipNodeConfiguration {
         var configuration = GossipNodeConfiguration(name: name, bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
-        configuration.seeds = seeds
+        configuration.seeds = seeds.map(Seed.address)
         configuration.logLevel = .critical
         configuration.leaveTimeout = .seconds(3)
         return configuration

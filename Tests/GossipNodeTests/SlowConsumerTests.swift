@@ -21,7 +21,7 @@ import Testing
         second.minimumPeers = 1
         second.deliveryBufferLimit = limit
         second.deliveryMode = mode
-        second.seeds = [try await origin.boundAddress]
+        second.seeds = [.address(try await origin.boundAddress)]
         let receiver = try await GossipNode(configuration: second)
         try await receiver.start()
         return (origin, receiver)

@@ -147,7 +147,7 @@ import Testing
             case .seedsUnreachable:
                 // Not fatal: the node runs on and retries. Everything is closed once it shuts down.
                 let seed = try HeldPort(.tcp, ip: [127, 77, 200, 1])
-                configuration.seeds = [SocketAddress(ipv4: 127, 77, 200, 1, port: seed.port)]
+                configuration.seeds = [.address(SocketAddress(ipv4: 127, 77, 200, 1, port: seed.port))]
                 let node = try await GossipNode(configuration: configuration)
                 do {
                     try await node.start()

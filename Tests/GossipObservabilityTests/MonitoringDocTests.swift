@@ -101,7 +101,7 @@ func startNodesWithAdmin(_ count: Int, prefix: String) async throws -> [GossipNo
             name: "\(prefix)-\(index)", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0), profile: .local)
         configuration.admin = SocketAddress(ipv4: 127, 0, 0, 1, port: 0)
         configuration.logLevel = .error
-        if let first = nodes.first { configuration.seeds = [try await first.boundAddress] }
+        if let first = nodes.first { configuration.seeds = [.address(try await first.boundAddress)] }
         let node = try await GossipNode(configuration: configuration)
         try await node.start()
         nodes.append(node)

@@ -70,7 +70,7 @@ struct PlumtreeCoreMetricsTests {
                         cores[target].receive(envelope: bytes, now: t0, into: &outputs[target])
                     case .deliver:
                         delivered += 1
-                    case .graft, .refused:
+                    case .graft, .refused, .tree:
                         break
                     }
                 }

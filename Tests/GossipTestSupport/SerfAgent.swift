@@ -7,6 +7,8 @@ public final class SerfAgent: @unchecked Sendable {
     public let name: String
     public let bindPort: UInt16
     public let rpcPort: UInt16
+    /// The IP literal memberlist binds (`127.0.0.1`, `::1`); RPC stays on IPv4 loopback.
+    public let bindHost: String
     public let process: ManagedProcess
     private let serf: String
 
@@ -26,16 +28,19 @@ public final class SerfAgent: @unchecked Sendable {
 
     private struct MembersReply: Decodable { var members: [Member] }
 
-    public var bindAddress: String { "127.0.0.1:\(bindPort)" }
+    /// `127.0.0.1:PORT`, or `[::1]:PORT` for an IPv6 host: the form `serf join` and `--join` take.
+    public var bindAddress: String { bindHost.contains(":") ? "[\(bindHost)]:\(bindPort)" : "\(bindHost):\(bindPort)" }
     public var rpcAddress: String { "127.0.0.1:\(rpcPort)" }
 
     public init(name: String, workspace: TestWorkspace, encryptKey: String? = nil, tags: [String: String] = [:],
-                profile: String = "local") async throws {
+                profile: String = "local", bindHost: String = "127.0.0.1") async throws {
         guard let serf = toolPath("serf") else { throw Missing() }
         self.serf = serf
         self.name = name
+        self.bindHost = bindHost
         // memberlist advertises the port it bound for port 0, so serf's members list it as we read it here.
-        var arguments = ["agent", "-node=\(name)", "-bind=127.0.0.1:0", "-rpc-addr=127.0.0.1:0",
+        let bind = bindHost.contains(":") ? "[\(bindHost)]:0" : "\(bindHost):0"
+        var arguments = ["agent", "-node=\(name)", "-bind=\(bind)", "-rpc-addr=127.0.0.1:0",
                          "-profile=\(profile)", "-log-level=debug"]
         if let encryptKey { arguments.append("-encrypt=\(encryptKey)") }
         for (key, value) in tags.sorted(by: { $0.key < $1.key }) { arguments += ["-tag", "\(key)=\(value)"] }

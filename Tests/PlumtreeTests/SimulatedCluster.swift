@@ -277,7 +277,7 @@ final class SimulatedCluster {
             if tracing { mix(UInt64(index) &* 31 &+ message.id.low &+ UInt64(message.hops) ^ now.nanoseconds) }
             deliveries[message.id, default: [:]][index, default: 0] += 1
             lastDeliveryHop[message.id] = max(lastDeliveryHop[message.id] ?? 0, message.hops)
-        case .graft, .refused:
+        case .graft, .refused, .tree:
             // Refusals are counted in the core's metrics and snapshot.
             break
         case .send(let name, let bytes, _):

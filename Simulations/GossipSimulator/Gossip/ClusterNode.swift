@@ -77,7 +77,7 @@ public struct ClusterNode: SimulatedNode {
                     core.externalMember(NodeID(index).name, up: true, now: now, into: &outputs)
                 }
             }
-            flush(io: &io)
+            flush(now: now, io: &io)
             return
         }
         // Join through up to three seeds: the first nodes on a first start, random ones on a restart
@@ -90,12 +90,12 @@ public struct ClusterNode: SimulatedNode {
             if !seeds.contains(address) { seeds.append(address) }
         }
         core.join(seeds, now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     public mutating func leave(now: Instant, io: inout NodeIO) {
         core.leave(now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     // MARK: Commands
@@ -113,21 +113,21 @@ public struct ClusterNode: SimulatedNode {
     private mutating func broadcast(_ payload: [UInt8], key: UInt64, now: Instant, io: inout NodeIO) throws(PlumtreeBroadcastError) {
         _ = try core.broadcast(payload, now: now, into: &outputs)
         io.observe(.originated(message: key, bytes: payload.count))
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     /// The oracle reports `member` up or down (oracle mode).
     public mutating func member(_ member: NodeID, up: Bool, now: Instant, io: inout NodeIO) {
         core.externalMember(member.name, up: up, now: now, into: &outputs)
         io.observe(.memberState(member: member, state: up ? .alive : .dead))
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     // MARK: Inputs
 
     public mutating func receiveDatagram(_ bytes: [UInt8], from: NodeID, now: Instant, io: inout NodeIO) {
         core.receiveDatagram(bytes, from: from.address, now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     public mutating func receiveStream(_ bytes: [UInt8], stream: StreamHandle, now: Instant, io: inout NodeIO) {
@@ -135,31 +135,32 @@ public struct ClusterNode: SimulatedNode {
         inbound[nextInbound] = stream
         core.receiveStream(bytes, from: stream.opener.address, stream: InboundStreamID(rawValue: nextInbound), now: now,
                            into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     public mutating func receiveStreamReply(_ bytes: [UInt8], token: UInt64, from: NodeID, now: Instant, io: inout NodeIO) {
         core.streamCompleted(StreamID(rawValue: token), result: .reply(bytes), now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     public mutating func streamFailed(token: UInt64, to: NodeID, reason: StreamFailureReason, now: Instant, io: inout NodeIO) {
         let failure: StreamFailure = reason == .refused ? .refused : .timedOut
         core.streamCompleted(StreamID(rawValue: token), result: .failed(failure), now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     public var nextDeadline: Instant? { core.nextDeadline }
 
     public mutating func handleTimeout(now: Instant, io: inout NodeIO) {
         core.handleTimeout(now: now, into: &outputs)
-        flush(io: &io)
+        flush(now: now, io: &io)
     }
 
     // MARK: Outputs
 
     /// Turns the core's outputs into simulated network events and observations.
-    mutating func flush(io: inout NodeIO) {
+    mutating func flush(now: Instant, io: inout NodeIO) {
+        var unresolved: [(host: String, port: UInt16)] = []
         for output in outputs {
             switch output {
             case .sendDatagram(let to, let bytes):
@@ -183,6 +184,8 @@ public struct ClusterNode: SimulatedNode {
                 }
             case .member(let event):
                 observe(event, io: &io)
+            case .resolveSeed(let host, let port):
+                unresolved.append((host, port))
             case .graft, .refused, .leaveDone, .joinCompleted, .reconnect, .partitionSuspected, .keyringChanged, .keyringReport,
                  .plumtreeVersionMismatch, .tree:
                 // Counted by the cores' metrics, which reach the run's report.
@@ -190,6 +193,15 @@ public struct ClusterNode: SimulatedNode {
             }
         }
         outputs.removeAll(keepingCapacity: true)
+        // The simulated network routes on addresses and has no names: a seed given by name is answered
+        // at once as not found, in words that say why, as a resolver would answer an unknown name.
+        guard !unresolved.isEmpty else { return }
+        for (host, port) in unresolved {
+            let failure = SeedResolutionFailure(
+                reason: .notFound, detail: "the simulated network has no host names; give simulated nodes seeds by address")
+            core.seedResolved(host: host, port: port, result: .failure(failure), now: now, into: &outputs)
+        }
+        flush(now: now, io: &io)
     }
 
     private func observe(_ event: MemberEvent, io: inout NodeIO) {

@@ -46,20 +46,9 @@ package enum HostResolver {
 }
 
 extension HostResolver {
-    /// RFC 1123 syntax: dot-separated labels of letters, digits and inner hyphens, 1 to 63 bytes each, 253 in
-    /// all. Checked before any lookup, so that text which cannot be a name never reaches the resolver.
-    package static func isHostName(_ host: String) -> Bool {
-        let bytes = Array(host.utf8)
-        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
-        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard (1...63).contains(label.count), label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
-            for byte in label {
-                let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "-")
-                if !ok { return false }
-            }
-        }
-        return true
-    }
+    /// RFC 1123 syntax (``Seed/isHostName(_:)``), checked before any lookup, so that text which cannot be
+    /// a name never reaches the resolver.
+    package static func isHostName(_ host: String) -> Bool { Seed.isHostName(host) }
 }
 
 /// Why a host name did not resolve.

@@ -56,9 +56,9 @@ extension GossipNodeConfiguration {
         },
         flag("admin_allow_unauthenticated", "serve the admin read routes off loopback without a token (write routes stay off)",
              \.adminAllowUnauthenticated),
-        NodeSetting("join", shape: .list, help: "HOST:PORT of a member to join; repeatable") { c, raw, source throws(ConfigurationError) in
+        NodeSetting("join", shape: .list, help: "HOST:PORT of a member to join (an IP, [IPv6] or a name resolved at every attempt); repeatable") { c, raw, source throws(ConfigurationError) in
             c.seeds = []
-            for item in raw.asList { c.seeds.append(try ValueParsers.address(item, key: "join", source: source)) }
+            for item in raw.asList { c.seeds.append(try ValueParsers.seed(item, key: "join", source: source)) }
         },
         NodeSetting("tags", shape: .map, help: "KEY=VALUE tags announced to the cluster; repeatable") { c, raw, source throws(ConfigurationError) in
             for (key, value) in try raw.asPairs(key: "tags", source: source) { c.tags[key] = value }

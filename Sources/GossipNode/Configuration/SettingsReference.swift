@@ -92,6 +92,7 @@ public enum SettingsReference {
         case let text as String: return text.isEmpty ? "none" : text
         case let address as SocketAddress: return "\(address)"
         case let list as [SocketAddress]: return list.isEmpty ? "none" : list.map { "\($0)" }.joined(separator: ",")
+        case let list as [Seed]: return list.isEmpty ? "none" : list.map { "\($0)" }.joined(separator: ",")
         case let map as [String: String]: return map.isEmpty ? "none" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         case let choice as any RawRepresentable<String>:
             // Choices (log format, delivery mode) as the setting spells them.

@@ -120,6 +120,19 @@ package enum ValueParsers {
         }
     }
 
+    /// A seed to join, `HOST:PORT`: an IP literal (IPv6 in brackets), or a host name kept as a name. The
+    /// name is not looked up here: the node resolves it at every join and every retry of its seeds, so a
+    /// name that does not resolve yet is no error in the configuration.
+    package static func seed(_ text: String, key: String, source: SettingSource) throws(ConfigurationError) -> Seed {
+        do {
+            return try Seed(parsing: text.trimmed)
+        } catch {
+            throw .invalidValue(key: key, value: text,
+                                expected: "HOST:PORT, HOST an IPv4 address, an IPv6 address in brackets ([::1]:7946) or a host name, PORT in 0...65535 (\(error))",
+                                source: source)
+        }
+    }
+
     package static func choice(_ text: String, key: String, among choices: [String],
                                source: SettingSource) throws(ConfigurationError) -> String {
         let t = text.trimmed.lowercased()

@@ -17,6 +17,8 @@ extension NodeEngine {
         log(.configurationChanged, [
             "setting": "start", "profile": "\(configuration.profile.rawValue)", "bind": "\(boundAddress)",
             "advertise": "\(configuration.advertise.map(\.description) ?? "bind")",
+            // As given: a seed's name is shown as a name, since it is resolved again at every attempt.
+            "seeds": "\(configuration.seeds.isEmpty ? "none" : configuration.seeds.map(\.description).joined(separator: ","))",
             "encrypted": "\(!configuration.encryptionKeys.isEmpty)",
             "delivery_mode": "\(configuration.deliveryMode.rawValue)",
             "delivery_buffer_limit": "\(configuration.deliveryBufferLimit)",

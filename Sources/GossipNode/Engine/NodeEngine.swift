@@ -41,7 +41,7 @@ final class NodeEngine {
     var inboundStreams: [InboundStreamID: TCPConnection] = [:]
     var nextInboundStream: UInt64 = 0
     /// Join and leave requests from the public API waiting for the core to finish them.
-    var joinWaiters: [SocketAddress: [(SeedOutcome?) -> Void]] = [:]
+    var joinWaiters: [Seed: [(SeedOutcome?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
     /// Keyring operations this node started, by query id, waiting for their report.
     var keyringWaiters: [UInt32: (KeyringReport) -> Void] = [:]
@@ -217,6 +217,8 @@ final class NodeEngine {
             keyringWaiters.removeValue(forKey: id)?(report)
         case .tree(let id, let view):
             treeWaiters.removeValue(forKey: id)?(view)
+        case .resolveSeed(let host, let port):
+            resolveSeed(host: host, port: port)
         }
     }
 
@@ -267,9 +269,9 @@ final class NodeEngine {
         case stopped
     }
 
-    func join(_ seeds: [SocketAddress], completion: @escaping ([(seed: SocketAddress, outcome: SeedOutcome)]) -> Void) {
+    func join(_ seeds: [Seed], completion: @escaping ([(seed: Seed, outcome: SeedOutcome)]) -> Void) {
         guard !seeds.isEmpty else { return completion([]) }
-        var failures: [(seed: SocketAddress, outcome: SeedOutcome)] = []
+        var failures: [(seed: Seed, outcome: SeedOutcome)] = []
         var remaining = seeds.count
         for seed in seeds {
             joinWaiters[seed, default: []].append { outcome in

@@ -7,7 +7,7 @@ public struct ConfigFeed: Sendable {
     /// Starts a node named `name` on `bind`, joining `seeds`, tuned as the service ships it.
     public static func start(name: String, bind: SocketAddress, seeds: [SocketAddress] = []) async throws -> ConfigFeed {
         var configuration = GossipNodeConfiguration(name: name, bind: bind)
-        configuration.seeds = seeds
+        configuration.seeds = seeds.map(Seed.address)
         configuration.plumtree = ConfigFeed.plumtreeSettings
         configuration.membership.probeInterval = .milliseconds(500)
         let node = try await GossipNode(configuration: configuration)
