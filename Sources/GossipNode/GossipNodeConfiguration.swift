@@ -59,8 +59,9 @@ public struct GossipNodeConfiguration: Sendable {
     /// Members to join at start; the node joins through every one it can reach. A seed given by name is
     /// resolved (every A and AAAA record) at the join and again at every retry, never once for good.
     public var seeds: [Seed] = []
-    /// Tags announced to the cluster (serf's tag format, at most 512 bytes encoded). The node adds
-    /// `plumtree=1` so that other Plumtree nodes recognise it; serf agents see the tags as usual.
+    /// Tags announced to the cluster (serf's tag format, at most 512 bytes encoded). The node adds its
+    /// `plumtree` tag (the protocol versions it speaks, `1-2`) so that other Plumtree nodes recognise it;
+    /// serf agents see the tags as usual.
     public var tags: [String: String] = [:]
     /// AES keys of 16, 24 or 32 bytes; the first encrypts, all are tried to decrypt. Empty: no encryption.
     public var encryptionKeys: [[UInt8]] = []

@@ -105,8 +105,9 @@ public struct PlumtreeConfig: Sendable, Equatable {
     /// The Plumtree protocol versions this node speaks (within ``PlumtreeVersions/known``), announced in its
     /// `plumtree` tag. A peer is linked only if the two ranges meet, and spoken to in the highest version
     /// both speak. A rolling upgrade widens the range first (`1...2` on every node), then narrows it
-    /// (`2...2`), so any two nodes running at once share a version.
-    public var protocolVersions: ClosedRange<UInt8> = 1...1
+    /// (`2...2`), so any two nodes running at once share a version. This release speaks both 1 and 2, so
+    /// it talks to nodes that predate negotiation (which announce `1`) and draws the tree with its own kind.
+    public var protocolVersions: ClosedRange<UInt8> = 1...2
 
     /// The defaults listed on each property.
     public init() {}

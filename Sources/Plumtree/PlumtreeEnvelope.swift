@@ -48,7 +48,7 @@ public struct PlumtreeEnvelope: Equatable, Sendable {
 
     /// Splits a user message body into sender and message; the message is not decoded yet. An envelope
     /// whose version is outside `versions` is refused.
-    public init(decoding bytes: [UInt8], versions: ClosedRange<UInt8> = PlumtreeEnvelope.version...PlumtreeEnvelope.version) throws(PlumtreeDecodeError) {
+    public init(decoding bytes: [UInt8], versions: ClosedRange<UInt8> = PlumtreeVersions.known) throws(PlumtreeDecodeError) {
         guard bytes.first == Self.marker else { throw .notPlumtree(firstByte: bytes.first) }
         guard bytes.count >= 3 else { throw .truncated(field: "envelope header", needed: 3 - bytes.count, available: 0) }
         guard versions.contains(bytes[1]) else { throw .unsupportedVersion(bytes[1]) }

@@ -2,10 +2,9 @@
 /// `"1"` (the one version, which is also what nodes before negotiation announce) or `"1-2"` (lowest and
 /// highest).
 ///
-/// Version 2's messages are version 1's; only the envelope's version byte differs. It exists so that the
-/// negotiation is exercised, in tests and in rolling upgrades, before a change of the message format has to
-/// rely on it: the next such change takes the next version, and nodes that do not speak it keep talking in
-/// the highest version both sides share.
+/// Version 2 adds the tree messages (TreeQuery, TreeReport: a node asks its members for their neighbours,
+/// to draw the broadcast tree); every version 1 message is unchanged. A node sends them only to members it
+/// speaks version 2 with, so a node of version 1 never receives a message type it does not know.
 public enum PlumtreeVersions {
     /// Every version this build can speak.
     public static let known: ClosedRange<UInt8> = 1...2

@@ -94,8 +94,9 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         // Nothing reads the delivery streams unless messages are printed: buffering them would hold up to
-        // `deliveryBufferLimit` payloads (10,000 of up to 64 KiB) for no one.
-        if !printMessages { configuration.deliveryBufferLimit = 0 }
+        // `deliveryBufferLimit` payloads (10,000 of up to 64 KiB) for no one, and count every one pushed out
+        // as lost to a consumer that does not exist.
+        if !printMessages { configuration.deliveryMode = .discard }
         let node: GossipNode
         do {
             node = try await GossipNode(configuration: configuration)

@@ -135,7 +135,7 @@ struct NodeCoreTests {
     func tagsTooLarge() {
         let tags = ["big": String(repeating: "x", count: 10_000)]
         let config = NodeCoreConfig(name: "me", membershipSource: .swim(advertise: Self.me), tags: tags)
-        #expect(throws: NodeCoreError.tagsTooLarge(size: SerfTags.encodeUnchecked(tags.merging([PlumtreeTag.key: "1"]) { $1 }).count)) {
+        #expect(throws: NodeCoreError.tagsTooLarge(size: SerfTags.encodeUnchecked(tags.merging([PlumtreeTag.key: PlumtreeTag.value(PlumtreeConfig().protocolVersions)]) { $1 }).count)) {
             _ = try NodeCore(config: config, seed: 1, metrics: NOOPMetricsHandler.instance, now: .zero)
         }
     }

@@ -341,6 +341,7 @@ def rolling_upgrade(run, steps=("1-2", "2")):
     started again speaking the next step's versions (1 -> 1-2 -> 2), while the others broadcast. Each
     broadcast reaches every node that was up meanwhile, no node ever reports a member it cannot speak with,
     and at the end every node announces version 2 alone. gossip-node only."""
+    run.system.configure({"plumtree.protocol_versions": "1"})
     run.form()
     mismatches = set()
     for versions in steps:

@@ -46,7 +46,9 @@ struct VersionNegotiationTests {
 
     @Test func onlyVersionsSpokenAreRead() {
         var output: [PlumtreeOutput] = []
-        var core = PlumtreeCore(config: PlumtreeConfig(), localID: "me", seed: 1, metrics: RecordingMetrics(), now: .zero)
+        var config = PlumtreeConfig()
+        config.protocolVersions = 1...1
+        var core = PlumtreeCore(config: config, localID: "me", seed: 1, metrics: RecordingMetrics(), now: .zero)
         core.memberUp("peer", advertisesPlumtree: true, now: .zero, into: &output)
         let gossip = PlumtreeMessage.gossip(.init(id: MessageID(high: 1, low: 2), round: 1, origin: "peer", payload: [9]))
         var bytes = PlumtreeEnvelope(sender: "peer", message: gossip.encoded()[...]).encoded()!

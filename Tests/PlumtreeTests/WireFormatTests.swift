@@ -91,7 +91,7 @@ struct WireFormatTests {
             }
         }
         let envelopes: [([UInt8], String)] = [
-            ([], "not_plumtree"), ([0x51, 1, 1, 0x61, 4], "not_plumtree"), ([0x50, 2, 1, 0x61, 4], "unsupported_version"),
+            ([], "not_plumtree"), ([0x51, 1, 1, 0x61, 4], "not_plumtree"), ([0x50, 3, 1, 0x61, 4], "unsupported_version"), ([0x50, 0, 1, 0x61, 4], "unsupported_version"),
             ([0x50, 1], "truncated"), ([0x50, 1, 5, 0x61], "truncated"), ([0x50, 1, 0, 4], "invalid_sender"),
             ([0x50, 1, 1, 0xc3, 4], "invalid_sender"),
         ]

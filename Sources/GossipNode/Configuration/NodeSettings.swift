@@ -98,7 +98,7 @@ extension GossipNodeConfiguration {
             }
         },
         integer("delivery_buffer_limit", "messages and membership changes held per stream for a consumer that is behind", 1...100_000_000, \.deliveryBufferLimit),
-        .scalar("delivery_mode", help: "drop_oldest (bounded memory; losses counted and reported as lagged) or unbounded (never drops; memory grows while the consumer is behind)") { c, text, source throws(ConfigurationError) in
+        .scalar("delivery_mode", help: "drop_oldest (bounded memory; losses counted and reported as lagged), unbounded (never drops; memory grows while the consumer is behind) or discard (no consumer: nothing buffered, nothing counted lost; the agent without --print-messages)") { c, text, source throws(ConfigurationError) in
             let choice = try ValueParsers.choice(text, key: "delivery_mode", among: DeliveryMode.allCases.map(\.rawValue), source: source)
             c.deliveryMode = DeliveryMode(rawValue: choice) ?? .dropOldest
         },

@@ -28,4 +28,8 @@ public enum DeliveryMode: String, Sendable, CaseIterable {
     /// about 200 bytes, so 100,000 unread 1 KiB messages hold about 120 MB. The limit then only marks the
     /// consumer as lagging in the health report.
     case unbounded
+    /// The application reads neither stream (an agent that only relays, a service that uses the node for
+    /// membership alone): nothing is buffered, nothing counts as dropped, and health never reports a
+    /// lagging consumer. Deliveries still count in `plumtree_messages_delivered_total` and are traced.
+    case discard
 }

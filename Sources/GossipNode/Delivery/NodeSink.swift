@@ -23,6 +23,8 @@ final class NodeSink: Sendable {
     private let messagesDropped: Counter
     private let changesDropped: Counter
     private let onDeliver: (@Sendable (GossipMessage) -> Void)?
+    /// ``DeliveryMode/discard``: no consumer, so nothing is buffered.
+    private let discards: Bool
 
     let tracing: NodeTracing
 
@@ -40,6 +42,9 @@ final class NodeSink: Sendable {
         changesDropped = Counter(label: name, dimensions: [("stream", Self.membershipStream)], factory: metrics)
         self.tracing = tracing
         self.onDeliver = onDeliver
+        discards = mode == .discard
+        // Streams that will never yield end at once, so a consumer that attaches anyway does not wait forever.
+        if discards { finish() }
     }
 
     func deliver(_ message: DeliveredMessage) {
@@ -47,11 +52,13 @@ final class NodeSink: Sendable {
         tracing.delivered(id: gossip.id, origin: gossip.origin, hops: gossip.hops, size: gossip.payload.count,
                           context: message.traceContext)
         onDeliver?(gossip)
+        guard !discards else { return }
         let dropped = messageBuffer.push(gossip)
         if dropped > 0 { messagesDropped.increment(by: Int64(dropped)) }
     }
 
     func membershipChanged(_ change: MembershipChange) {
+        guard !discards else { return }
         let dropped = changeBuffer.push(change)
         if dropped > 0 { changesDropped.increment(by: Int64(dropped)) }
     }
@@ -59,6 +66,7 @@ final class NodeSink: Sendable {
     /// The streams whose consumer is behind now. `droppedBefore` holds the drop totals seen at the last
     /// health tick: a stream that dropped since then is lagging even if its consumer just caught up.
     func laggingStreams(droppedBefore: [String: UInt64]) -> [String] {
+        guard !discards else { return [] }
         var lagging: [String] = []
         if Self.isLagging(messageBuffer.status, limit: messageBuffer.limit, before: droppedBefore[Self.messagesStream]) {
             lagging.append(Self.messagesStream)
