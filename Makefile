@@ -7,7 +7,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometh
 # Tests that need real tools find them here; the paths are Debian's.
 export PATH := $(PATH):/usr/sbin:/usr/bin
 
-.PHONY: deps build test unit new-user sanitize proofs lab lab-subset demo bench fuzz fuzz-settings sim clean
+.PHONY: deps build test unit new-user sanitize proofs lab lab-subset demo monitor bench fuzz fuzz-settings sim clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -79,6 +79,13 @@ sanitize: deps
 
 demo: deps
 	$(SWIFT) run gossip-node demo
+
+# The demo cluster as five gossip-node agent processes, scraped by Debian's Prometheus (alert and recording
+# rules from monitoring/prometheus/) and alerting Debian's Alertmanager (monitoring/alertmanager/), every
+# port bound by its process and read back. Prints the URLs and how to stop a node; Ctrl-C stops it all.
+# Tested by ProcessTests/MonitorCommandTests. MONITOR_ARGS passes options through (e.g. --nodes 3).
+monitor: deps
+	$(SWIFT) run gossip-node monitor $(MONITOR_ARGS)
 
 bench: deps
 	bash Tests/Benchmarks/run.sh

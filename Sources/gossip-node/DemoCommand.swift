@@ -99,7 +99,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         writeLine("\nTry: gossip-node broadcast --admin \(cluster[0].adminAddress?.description ?? "") \"hello\"")
         writeLine("     gossip-node members --admin \(cluster[0].adminAddress?.description ?? "")")
-        writeLine("     Prometheus with monitoring/prometheus/prometheus.yml scrapes these nodes (docs/MONITORING.md).")
+        // The static scrape config expects 9101...; a node that fell back to an OS-chosen port is not in it.
+        writeLine("     make monitor: a cluster like this one with Prometheus and Alertmanager on monitoring/'s files,")
+        writeLine("     scraping the ports the nodes really got (docs/MONITORING.md).")
 
         if failures == 0 && complete {
             writeLine("\nAll \(messages) messages delivered to every node exactly once.")

@@ -13,7 +13,7 @@ struct GossipNodeCommand: AsyncParsableCommand {
         """,
         version: GossipNodeVersion.text,
         subcommands: [
-            AgentCommand.self, DemoCommand.self, MembersCommand.self, BroadcastCommand.self, HealthCommand.self, LeaveCommand.self,
+            AgentCommand.self, DemoCommand.self, MonitorCommand.self, MembersCommand.self, BroadcastCommand.self, HealthCommand.self, LeaveCommand.self,
             KeysCommand.self, KeygenCommand.self, SettingsCommand.self,
         ]
     )
