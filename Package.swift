@@ -58,7 +58,8 @@ let package = Package(
                 "GossipRuntime", metrics, prometheus, logging, serviceLifecycle, tracing, yams,
             ]
         ),
-        .executableTarget(name: "gossip-node", dependencies: ["GossipNode", "GossipObservability", argumentParser, yams, logging]),
+        // The runtime for one thing: reading back the ports `gossip-node monitor`'s children bound (/proc).
+        .executableTarget(name: "gossip-node", dependencies: ["GossipNode", "GossipObservability", "GossipRuntime", argumentParser, yams, logging]),
 
         // The cluster simulator: the same cores in virtual time.
         .target(

@@ -237,19 +237,21 @@ extension PlumtreeCore {
         return candidate.confirmations >= config.optimizationConfirmations
     }
 
-    mutating func onGraft(id: MessageID?, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
-        // Per-peer token bucket: a peer cannot make us send payloads faster than the configured rate.
+    /// Per-peer token bucket: a peer cannot make this node answer (payloads for Grafts, tree reports)
+    /// faster than the configured rate. False, and counted, when the peer is over it.
+    mutating func admitsRequest(from slot: Int, now: Instant) -> Bool {
         var record = peers[slot]
         let refill = now.duration(since: record.tokensAt).seconds * config.graftRatePerSecond
         record.graftTokens = min(config.graftBurst, record.graftTokens + refill)
         record.tokensAt = now
-        guard record.graftTokens >= 1 else {
-            peers[slot] = record
-            countRefusal("graft_rate_limited")
-            return
-        }
-        record.graftTokens -= 1
+        let admitted = record.graftTokens >= 1
+        if admitted { record.graftTokens -= 1 } else { countRefusal("graft_rate_limited") }
         peers[slot] = record
+        return admitted
+    }
+
+    mutating func onGraft(id: MessageID?, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
+        guard admitsRequest(from: slot, now: now) else { return }
         promote(slot, into: &output)
         let cached = id.flatMap { cache.get($0) }
         output.append(.graft(.received(id: id, from: peers[slot].name, served: cached != nil)))

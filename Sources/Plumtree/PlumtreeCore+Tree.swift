@@ -40,17 +40,7 @@ extension PlumtreeCore {
     }
 
     mutating func onTreeQuery(id: UInt32, from slot: Int, now: Instant, into output: inout [PlumtreeOutput]) {
-        var record = peers[slot]
-        let refill = now.duration(since: record.tokensAt).seconds * config.graftRatePerSecond
-        record.graftTokens = min(config.graftBurst, record.graftTokens + refill)
-        record.tokensAt = now
-        guard record.graftTokens >= 1 else {
-            peers[slot] = record
-            countRefusal("graft_rate_limited")
-            return
-        }
-        record.graftTokens -= 1
-        peers[slot] = record
+        guard admitsRequest(from: slot, now: now) else { return }
         let own = ownNeighbours
         let limit = PlumtreeMessage.maxTreeNeighbours
         send(.treeReport(id: id, eager: Array(own.eager.prefix(limit)), lazy: Array(own.lazy.prefix(limit))), to: slot, into: &output)

@@ -62,13 +62,7 @@ struct SerfQueryTests {
     }
 
     static func run(_ core: inout NodeCore, from: Instant, until: Instant) -> [NodeOutput] {
-        var out: [NodeOutput] = []
-        var now = from
-        while let next = core.nextDeadline, next <= until {
-            now = max(now, next)
-            core.handleTimeout(now: now, into: &out)
-        }
-        return out
+        NodeCoreTests.run(&core, from: from, until: until)
     }
 
     static func addPeer(_ core: inout NodeCore, _ name: String, _ last: UInt8, now: Instant) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GossipRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,16 +44,16 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits (at most `timeout`) until the process's listening sockets satisfy `ready`; names what it
     /// waited for, and the log's last lines, when the time passes or the process exits first.
     func waitForPorts(_ what: String, timeout: Duration = .seconds(30),
-                      until ready: (ListeningPorts) -> Bool) async throws -> ListeningPorts {
+                      until ready: (ListeningSockets) -> Bool) async throws -> ListeningSockets {
         let deadline = ContinuousClock.now + timeout
-        var last = ListeningPorts.of(pid: pid)
+        var last = ListeningSockets.of(pid: pid)
         while !ready(last) {
             guard isRunning else { throw Failed(description: "\(name) exited (status \(exitStatus ?? -1)) before listening on \(what)\n\(logTail())") }
             guard ContinuousClock.now < deadline else {
                 throw Failed(description: "\(name) (pid \(pid)) did not listen on \(what) within \(timeout); it holds \(last)\n\(logTail())")
             }
             try await Task.sleep(for: .milliseconds(50))
-            last = ListeningPorts.of(pid: pid)
+            last = ListeningSockets.of(pid: pid)
         }
         return last
     }
