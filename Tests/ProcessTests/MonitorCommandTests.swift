@@ -35,12 +35,18 @@ import Testing
         let admins = Set(output.nodes.map(\.admin))
 
         // The addresses reported are the ones the processes hold (read back from the kernel, not assumed).
+        // Polled: /proc/net/tcp is generated a page at a time, and a row can be skipped in a read while other
+        // processes open and close sockets (the other process tests run beside this one).
         for node in output.nodes {
             let port = try #require(UInt16(node.admin.split(separator: ":").last ?? ""))
-            #expect(ListeningSockets.of(pid: node.pid).tcpOnly.contains(port), "\(node.name) does not listen on \(node.admin)")
+            let listens = await eventually(timeout: .seconds(5)) { ListeningSockets.of(pid: node.pid).tcpOnly.contains(port) }
+            #expect(listens, "\(node.name) does not listen on \(node.admin): waited 5 s")
         }
         let prometheusPort = try #require(UInt16(prometheus.split(separator: ":").last ?? ""))
-        #expect(ListeningSockets.of(pid: output.prometheusPID).tcp == [prometheusPort])
+        let prometheusListens = await eventually(timeout: .seconds(5)) {
+            ListeningSockets.of(pid: output.prometheusPID).tcp == [prometheusPort]
+        }
+        #expect(prometheusListens, "Prometheus should listen on \(prometheus) alone: waited 5 s")
 
         // Every node is a plumtree target, scraped where it really listens, and up.
         var targets = ""
