@@ -69,13 +69,18 @@ extension NodeCore {
         switch result {
         case .success(let found):
             // The port is the seed's: a driver's answer carries addresses, and duplicates are joined once.
+            // This node's own address is left out: a name for the whole cluster (a Kubernetes headless
+            // service) lists every member, this one too, and a push/pull with itself would pass for a join.
             var addresses: [SocketAddress] = []
+            var onlySelf = false
             for address in found {
                 guard let withPort = SocketAddress(ip: address.ip, port: port), !addresses.contains(withPort) else { continue }
+                if withPort == membership!.local.address { onlySelf = true; continue }
                 addresses.append(withPort)
             }
             if addresses.isEmpty {
-                failure = SeedResolutionFailure(reason: .noAddress, detail: "no IPv4 or IPv6 address")
+                failure = SeedResolutionFailure(
+                    reason: .noAddress, detail: onlySelf ? "it resolves to this node's own address only" : "no IPv4 or IPv6 address")
             } else if let toJoin = nameJoins.resolved(seed, addresses: addresses) {
                 membership!.join(toJoin, now: now, into: &membershipOut)
             }

@@ -79,6 +79,27 @@ struct SeedNameTests {
         #expect(outcomes.first?.0 == Self.seed && outcomes.first?.1 == .unreachable(.refused))
     }
 
+    @Test("a name that lists this node too (a headless service) is joined through the others; itself alone is no join")
+    func ownAddressIsLeftOut() throws {
+        var core = try Self.makeCore()
+        var out: [NodeOutput] = []
+        core.join([Self.seed], now: .zero, into: &out)
+        out.removeAll()
+        core.seedResolved(host: "seeds.cluster.test", port: 7946, result: .success([Self.found("10.0.0.1"), Self.found("10.0.0.2")]),
+                          now: .zero + .milliseconds(5), into: &out)
+        #expect(Self.pushPulls(out).map(\.to) == [Self.at("10.0.0.2")])
+
+        var alone = try Self.makeCore()
+        out.removeAll()
+        alone.join([Self.seed], now: .zero, into: &out)
+        out.removeAll()
+        alone.seedResolved(host: "seeds.cluster.test", port: 7946, result: .success([Self.found("10.0.0.1")]),
+                           now: .zero + .milliseconds(5), into: &out)
+        #expect(Self.pushPulls(out).isEmpty)
+        let outcome = try #require(Self.joinOutcomes(out).first)
+        #expect(outcome.1 == .unresolved(host: "seeds.cluster.test", reason: "it resolves to this node's own address only"))
+    }
+
     @Test("while the node is alone, every retry of the seed resolves the name again and follows new addresses")
     func retriesResolveAgain() throws {
         var core = try Self.makeCore()

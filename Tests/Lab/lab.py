@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The lab: real processes, each in a network namespace of its own, faults injected by the kernel.
+"""The lab: real processes, each in a network namespace of its own, faults injected by the kernel. gossip-node
+agents join through a name (`seeds.lab`, every node's address in each namespace's own hosts file).
 
     python3 Tests/Lab/lab.py heal --binary .build/debug/gossip-node          # one scenario
     python3 Tests/Lab/lab.py all --system both                               # the catalogue, serf beside us

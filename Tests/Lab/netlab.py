@@ -6,12 +6,16 @@ node's namespace (this kernel has no netem, so latency stays the simulator's). P
 (`ip netns exec` execs the program itself, so the PID is the program's) and stopped by their own PIDs.
 """
 import os
+import shutil
 import signal
 import subprocess
 import time
 
 SUBNET = "10.231.0"
 HUB_HOST = 254
+# The name every node's namespace resolves to all the lab's addresses, as a headless service would: agents
+# join through it (`--join seeds.lab:7946`), so every scenario exercises seeds given by name.
+SEEDS_NAME = "seeds.lab"
 
 
 def sh(*args, check=True):
@@ -54,9 +58,20 @@ class Lab:
                 sh("ip", "-n", ns, "addr", "add", f"{self.address(i)}/24", "dev", inner)
                 sh("ip", "-n", ns, "link", "set", inner, "up")
                 sh("ip", "-n", ns, "link", "set", "lo", "up")
+            self.write_hosts()
         except Exception:
             self.close()
             raise
+
+    def write_hosts(self):
+        """Names inside the lab: `ip netns exec` mounts /etc/netns/NS/hosts over /etc/hosts, so each node
+        resolves `node-K.lab` and `seeds.lab` (every node's address) without touching the host's files."""
+        lines = ["127.0.0.1 localhost", "::1 localhost"]
+        lines += [f"{self.address(i)} {self.node_name(i)}.lab {SEEDS_NAME}" for i in range(1, self.count + 1)]
+        for ns in self.namespaces:
+            os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
+            with open(f"/etc/netns/{ns}/hosts", "w") as hosts:
+                hosts.write("\n".join(lines) + "\n")
 
     made = 0  # labs made by this process, so that labs run side by side get names of their own
 
@@ -155,3 +170,4 @@ class Lab:
                 process.wait()
         for ns in self.namespaces + [self.hub]:
             sh("ip", "netns", "del", ns, check=False)
+            shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)

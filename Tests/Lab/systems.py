@@ -8,7 +8,7 @@ broadcast and print every delivery (`--print-messages`), which `deliveries(i)` r
 import json
 import subprocess
 
-from netlab import Lab
+from netlab import SEEDS_NAME, Lab
 
 PORT = 7946
 ADMIN_PORT = 7980
@@ -35,8 +35,10 @@ class GossipNodes:
     def start(self, i, join=1):
         argv = [self.binary, "agent", "--name", Lab.node_name(i), "--bind", f"{Lab.address(i)}:{PORT}",
                 "--admin", f"{Lab.address(i)}:{ADMIN_PORT}", "--admin-token", ADMIN_TOKEN, "--profile", "lan", "--log-level", "info", "--print-messages"]
-        if join and join != i:
-            argv += ["--join", f"{Lab.address(join)}:{PORT}"]
+        if join:
+            # By name: seeds.lab lists every node's address, as a headless service does; the node leaves its
+            # own out, and nodes not started yet fail their push/pull while the others take it in.
+            argv += ["--join", f"{SEEDS_NAME}:{PORT}"]
         self.lab.start(i, argv, self.environment)
 
     def states(self, i):
