@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests drive. `deps` installs only what is missing.
 APT_PACKAGES := libuv1-dev libhttp-parser-dev libssl-dev pkg-config serf prometheus prometheus-alertmanager \
-  tcpdump python3 iproute2 iptables
+  tcpdump python3 iproute2 iptables chromium
 # Tests that need real tools find them here; the paths are Debian's.
 export PATH := $(PATH):/usr/sbin:/usr/bin
 

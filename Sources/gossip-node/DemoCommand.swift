@@ -97,6 +97,9 @@ struct DemoCommand: AsyncParsableCommand {
                 writeLine("  \(node.configuration.name): http://\(admin)/metrics   http://\(admin)/health")
             }
         }
+        if let admin = cluster[0].adminAddress {
+            writeLine("\nStatus page, with the broadcast tree drawn: http://\(admin)/ui")
+        }
         writeLine("\nTry: gossip-node broadcast --admin \(cluster[0].adminAddress?.description ?? "") \"hello\"")
         writeLine("     gossip-node members --admin \(cluster[0].adminAddress?.description ?? "")")
         // The static scrape config expects 9101...; a node that fell back to an OS-chosen port is not in it.

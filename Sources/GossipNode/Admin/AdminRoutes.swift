@@ -47,6 +47,7 @@ extension GossipNode {
             }
         }
         registerKeyringRoutes(on: router, access: access)
+        registerStatusRoutes(on: router)
         router.route(.POST, "/v1/leave") { (request: HTTPRequest) async -> HTTPResponse in
             if let refusal = Self.authorize(request, access: access) { return refusal }
             // Answer first, then leave: the leave takes up to leaveTimeout and ends with the node stopping.

@@ -11,7 +11,7 @@ extension NodeEngine {
             return completion(KeyringReport(operation: operation, members: 0, answers: []))
         }
         let id = core.changeKeyring(operation, now: loop.now, into: &outputs)
-        keyringWaiters[id] = completion
+        keyringWaiters[id] = (operation, completion)
         carryOut()
     }
 

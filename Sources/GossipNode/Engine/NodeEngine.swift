@@ -44,9 +44,11 @@ final class NodeEngine {
     var joinWaiters: [Seed: [(SeedOutcome?) -> Void]] = [:]
     var leaveWaiters: [() -> Void] = []
     /// Keyring operations this node started, by query id, waiting for their report.
-    var keyringWaiters: [UInt32: (KeyringReport) -> Void] = [:]
-    /// Tree requests waiting for their view, by id.
-    var treeWaiters: [UInt32: (BroadcastTreeView) -> Void] = [:]
+    var keyringWaiters: [UInt32: (operation: KeyringOperation, completion: (KeyringReport) -> Void)] = [:]
+    /// Tree requests waiting for their view, by id; the one in flight; the last view and when it came.
+    var treeWaiters: [UInt32: [(BroadcastTreeView) -> Void]] = [:]
+    var treeInFlight: UInt32?
+    var lastTree: (at: Instant, view: BroadcastTreeView)?
     var stopped = false
     /// Refused input is counted by the cores; its log lines are rate-limited here so a flood cannot drown
     /// the log.
@@ -214,9 +216,9 @@ final class NodeEngine {
         case .keyringChanged(let change):
             logKeyringChange(change)
         case .keyringReport(let id, let report):
-            keyringWaiters.removeValue(forKey: id)?(report)
+            keyringWaiters.removeValue(forKey: id)?.completion(report)
         case .tree(let id, let view):
-            treeWaiters.removeValue(forKey: id)?(view)
+            treeAnswered(id: id, view)
         case .resolveSeed(let host, let port):
             resolveSeed(host: host, port: port)
         }
@@ -344,6 +346,12 @@ final class NodeEngine {
         let leaving = leaveWaiters
         leaveWaiters = []
         for waiter in leaving { waiter() }
+        // Whatever waits on a query the core will no longer finish is answered now, with what it has: none.
+        for (_, waiter) in keyringWaiters { waiter.completion(KeyringReport(operation: waiter.operation, members: 0, answers: [])) }
+        keyringWaiters = [:]
+        let empty = BroadcastTreeView(root: configuration.name, members: [:], unanswered: [], notAsked: [])
+        for (_, waiters) in treeWaiters { for waiter in waiters { waiter(empty) } }
+        treeWaiters = [:]
         graftTracing.endAll()
         sink.finish()
     }

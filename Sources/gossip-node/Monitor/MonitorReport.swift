@@ -10,7 +10,8 @@ enum MonitorReport {
         for node in started.nodes {
             writeLine("  " + node.name.padding(9) + "\(node.process.pid)".padding(9) + "\(node.gossip)".padding(18) + "\(node.admin)")
         }
-        writeLine("\nPrometheus    \(prometheus)  (pid \(started.prometheus.process.pid))")
+        writeLine("\nStatus page   http://\(started.nodes[0].admin)/ui  (members, health, rates, the broadcast tree; any node's /ui)")
+        writeLine("Prometheus    \(prometheus)  (pid \(started.prometheus.process.pid))")
         writeLine("              targets \(prometheus)/targets   alerts \(prometheus)/alerts   rules \(prometheus)/rules")
         writeLine("Alertmanager  \(started.alertmanager.url)  (pid \(started.alertmanager.process.pid))")
         writeLine("              alerts \(started.alertmanager.url)/#/alerts")
