@@ -7,7 +7,7 @@ struct PlumtreeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumtree-sim",
         abstract: "Runs Plumtree gossip clusters in virtual time: the real protocol cores, a simulated network, faults on demand, alert rules proven with promtool.",
-        subcommands: [List.self, Run.self, All.self, Scale.self, Fuzz.self, Plan.self]
+        subcommands: [List.self, Run.self, All.self, Scale.self, Failures.self, Fuzz.self, Plan.self]
     )
 }
 

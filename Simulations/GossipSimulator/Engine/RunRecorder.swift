@@ -121,6 +121,9 @@ public final class RunRecorder {
         return record.delivered[node.index / 64] & (1 << UInt64(node.index % 64)) != 0
     }
 
+    /// The most hops any node's delivery of `message` took (0 when none delivered it).
+    public func maxHops(of message: UInt64) -> Int { messages[message]?.maxHops ?? 0 }
+
     /// The message keys in the order they were originated.
     public var originatedMessages: [UInt64] { messageOrder }
 }
