@@ -147,10 +147,10 @@ struct CapturingHandler: LogHandler {
         var configuration = GossipNodeConfiguration(name: "tags", bind: SocketAddress(ipv4: 127, 0, 0, 1, port: 0))
         configuration.logLevel = .error
         configuration.tags = ["big": String(repeating: "x", count: 10_000)]
-        // 0xFF, a fixmap of 2, "big" (1 + 3), the value as str16 (3 + 10,000), "plumtree" (1 + 8), "1" (1 + 1).
-        let expected = 1 + 1 + 4 + 10_003 + 9 + 2
+        // 0xFF, a fixmap of 2, "big" (1 + 3), the value as str16 (3 + 10,000), "plumtree" (1 + 8), "1-2" (1 + 3).
+        let expected = 1 + 1 + 4 + 10_003 + 9 + 4
         await #expect(throws: GossipNodeError.tagsTooLarge(size: expected)) { try await GossipNode(configuration: configuration) }
-        #expect(GossipNodeError.tagsTooLarge(size: expected).description.contains("10020 bytes"))
+        #expect(GossipNodeError.tagsTooLarge(size: expected).description.contains("10022 bytes"))
 
         configuration.tags = [:]
         let node = try await GossipNode(configuration: configuration)

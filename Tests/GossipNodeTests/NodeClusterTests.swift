@@ -138,7 +138,7 @@ import Testing
         }
         #expect(seen)
         let me = try await nodes[1].members().first { $0.name == "tag-1" }
-        #expect(me?.tags["plumtree"] == "1", "the plumtree tag survives a tag update")
+        #expect(me?.tags["plumtree"] == "1-2", "the plumtree tag survives a tag update")
         for node in nodes { await node.shutdown() }
     }
 }

@@ -41,7 +41,7 @@ import Testing
 
         let serfSeesUs = await eventually(timeout: .seconds(15)) {
             let member = await b.member(named: "ours-1")
-            return member?.status == "alive" && member?.tags["role"] == "ours" && member?.tags["plumtree"] == "1"
+            return member?.status == "alive" && member?.tags["role"] == "ours" && member?.tags["plumtree"] == "1-2"
         }
         #expect(serfSeesUs, "serf members -detailed should list ours-1 alive with its tags")
         let weSeeSerf = await eventually(timeout: .seconds(15)) {
