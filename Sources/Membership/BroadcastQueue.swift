@@ -95,6 +95,28 @@ struct BroadcastQueue: Sendable {
         return taken
     }
 
+    /// Drops the oldest messages for the layer above until at most `count` of them, holding at most `bytes`
+    /// together, remain; returns how many went. Those messages come from other nodes (serf's queries, gossiped
+    /// on), so without a bound a flood of distinct ones would grow the queue without end; serf bounds its
+    /// query queue the same way (`MaxQueueDepth`), oldest first.
+    @discardableResult
+    mutating func pruneUserMessages(keepingAtMost count: Int, bytes: Int) -> Int {
+        var users = items.filter { if case .user = $0.key { true } else { false } }
+        var total = users.reduce(0) { $0 + $1.message.count }
+        guard users.count > count || total > bytes else { return 0 }
+        users.sort { $0.id < $1.id }
+        var dropped = Set<Int>()
+        var remaining = users.count
+        for item in users where remaining > count || total > bytes {
+            dropped.insert(item.id)
+            idByKey.removeValue(forKey: item.key)
+            remaining -= 1
+            total -= item.message.count
+        }
+        items.removeAll { dropped.contains($0.id) }
+        return dropped.count
+    }
+
     mutating func removeAll() {
         items.removeAll()
         idByKey.removeAll()

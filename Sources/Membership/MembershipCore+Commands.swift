@@ -75,7 +75,13 @@ extension MembershipCore {
     /// the same key replaces it), sent `retransmitLimit` times like membership facts.
     public mutating func queueBroadcast(_ bytes: [UInt8], key: String) {
         broadcasts.enqueue([MessageType.user.rawValue] + bytes, key: .user(key))
+        broadcasts.pruneUserMessages(keepingAtMost: Self.maxQueuedUserMessages, bytes: Self.maxQueuedUserBytes)
     }
+
+    /// The most messages for the layer above waiting to be gossiped, and their bytes together: serf's
+    /// default query queue depth, and room for that many queries of serf's default 1 KiB limit.
+    public static let maxQueuedUserMessages = 4096
+    public static let maxQueuedUserBytes = 4 << 20
 
     // MARK: serf's leave intent
 

@@ -57,4 +57,17 @@ import Testing
         #expect(finishedKeys == [.user("x")])
         #expect(q.isEmpty)
     }
+
+    @Test func messagesForTheLayerAboveAreBoundedOldestFirstAndMemberFactsAreKept() {
+        var q = BroadcastQueue()
+        q.enqueue([1, 2, 3], key: .member("a"))
+        for i in 0..<10 { q.enqueue([UInt8(i), 0, 0, 0], key: .user("q\(i)")) }
+        #expect(q.pruneUserMessages(keepingAtMost: 4, bytes: 1 << 20) == 6)
+        #expect(q.contains(.member("a")))
+        #expect((0..<6).allSatisfy { !q.contains(.user("q\($0)")) } && (6..<10).allSatisfy { q.contains(.user("q\($0)")) })
+        // The byte bound drops the oldest too: 4 messages of 4 bytes held in 10 bytes leave 2.
+        #expect(q.pruneUserMessages(keepingAtMost: 100, bytes: 10) == 2)
+        #expect(q.contains(.user("q8")) && q.contains(.user("q9")) && !q.contains(.user("q7")))
+        #expect(q.count == 3)
+    }
 }
