@@ -154,7 +154,6 @@ extension NodeCore {
         }
     }
 
-
     // MARK: Joins and reconnects
 
     private mutating func joinCompleted(seed: SocketAddress, failure: JoinFailure?, now: Instant, into out: inout [NodeOutput]) {

@@ -90,3 +90,30 @@ package struct ListeningSockets: Sendable, Equatable, CustomStringConvertible {
         return ports
     }
 }
+
+/// A process did not come to listen as waited for in time, or exited first.
+package struct ListeningSocketsTimeout: Error, CustomStringConvertible {
+    package let process: String
+    package let waitedFor: String
+    package let last: ListeningSockets
+    package var description: String { "\(process) did not come to listen on \(waitedFor); it holds \(last)" }
+}
+
+extension ListeningSockets {
+    /// Waits (bounded) until the sockets of process `pid` satisfy `ready`, and returns them; throws naming
+    /// `what` was waited for once `timeout` passes or `isRunning` says the process has gone. Polled: a
+    /// row of /proc/net can be skipped in one read while other processes open and close sockets.
+    package static func wait(pid: Int32, process name: String, for what: String, timeout: Duration = .seconds(15),
+                            isRunning: () -> Bool, until ready: (ListeningSockets) -> Bool) async throws -> ListeningSockets {
+        let deadline = ContinuousClock.now + timeout
+        var last = ListeningSockets.of(pid: pid)
+        while !ready(last) {
+            guard isRunning(), ContinuousClock.now < deadline else {
+                throw ListeningSocketsTimeout(process: name, waitedFor: what, last: last)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+            last = ListeningSockets.of(pid: pid)
+        }
+        return last
+    }
+}

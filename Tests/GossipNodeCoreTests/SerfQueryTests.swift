@@ -143,6 +143,8 @@ struct SerfQueryTests {
         #expect(try answers(Self.query("deploy", id: 13, flags: SerfQuery.flagAck)).map(\.isAck) == [true])
         // A ping is acknowledged only.
         #expect(try answers(Self.query("_serf_ping", id: 14, flags: SerfQuery.flagAck)).map(\.isAck) == [true])
+        // serf's name conflict query carries a node name, not a key request: no key answer to it.
+        #expect(try answers(Self.query("_serf_conflict", payload: Array("someone".utf8), id: 15)).isEmpty)
     }
 
     @Test("a keyring operation of the node's own is applied, asked of every member, and reported once")

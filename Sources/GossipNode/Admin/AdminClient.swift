@@ -189,8 +189,38 @@ public struct AdminClient: Sendable {
         if let length = headers.first(where: { $0.name.lowercased() == "content-length" }).flatMap({ Int($0.value) }) {
             guard body.count >= length else { throw .malformedResponse("body shorter than Content-Length") }
             body = Array(body[..<length])
+        } else if headers.contains(where: { $0.name.lowercased() == "transfer-encoding" && $0.value.lowercased().contains("chunked") }) {
+            // Go's servers (Prometheus, Alertmanager) send larger answers chunked.
+            guard let decoded = dechunk(body) else { throw .malformedResponse("incomplete or malformed chunked body") }
+            body = decoded
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// HTTP/1.1 chunked transfer coding: hex size line, data, CRLF, until a zero size; nil when malformed or
+    /// not complete yet.
+    static func dechunk(_ raw: [UInt8]) -> [UInt8]? {
+        var body: [UInt8] = []
+        var index = 0
+        while true {
+            guard let lineEnd = findCRLF(raw, from: index) else { return nil }
+            let sizeText = String(decoding: raw[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(String(sizeText).trimmed, radix: 16), size >= 0 else { return nil }
+            if size == 0 { return body }
+            let start = lineEnd + 2
+            guard start + size <= raw.count else { return nil }
+            body += raw[start..<(start + size)]
+            index = start + size + 2
+        }
+    }
+
+    private static func findCRLF(_ raw: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < raw.count {
+            if raw[index] == 13 && raw[index + 1] == 10 { return index }
+            index += 1
+        }
+        return nil
     }
 
     private static func findHeaderEnd(_ raw: [UInt8]) -> Int? {

@@ -33,13 +33,9 @@ public enum KeyringOperation: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads serf's query name; nil for any other query.
     init?(queryName: String, key: [UInt8]) {
-        switch queryName {
-        case "_serf_install-key": self = .install(key)
-        case "_serf_use-key": self = .use(key)
-        case "_serf_remove-key": self = .remove(key)
-        case "_serf_list-keys": self = .list
-        default: return nil
-        }
+        guard let operation = [Self.install(key), .use(key), .remove(key), .list].first(where: { $0.queryName == queryName })
+        else { return nil }
+        self = operation
     }
 
     /// The key the operation acts on; nil for ``list``.
@@ -50,9 +46,10 @@ public enum KeyringOperation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The verb and the key's fingerprint, never the key: a description ends up in logs and error messages.
     public var description: String {
         guard let key else { return verb }
-        return "\(verb) \(Base64.encode(key))"
+        return "\(verb) key \(KeyFingerprint.of(key))"
     }
 }
 

@@ -38,7 +38,7 @@ extension NodeCore {
         let advertised = membership!.local.address
         let query = SerfQuery(
             ltime: ltime, id: id, address: advertised.ip, port: advertised.port, sourceNode: config.name,
-            timeoutNanoseconds: Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000,
+            timeoutNanoseconds: timeout.nanosecondsClamped,
             name: operation.queryName, payload: operation.key.map { SerfKeyRequest(key: $0).encoded() } ?? [])
         membership!.queueBroadcast(query.encoded(), key: "serf-query-\(ltime)-\(id)")
         finishKeyringOperationIfComplete(id, into: &out)

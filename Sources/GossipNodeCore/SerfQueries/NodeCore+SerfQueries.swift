@@ -43,22 +43,18 @@ extension NodeCore {
         }
         guard query.isInternal else { return metrics.serfQuery("ignored") }
         if query.name == "_serf_ping" { return metrics.serfQuery("answered") }
-        let key: [UInt8]
-        if query.name == KeyringOperation.list.queryName {
-            key = []
-        } else {
+        // The query's name says what it is before its payload is read: another internal query (serf's
+        // name conflict resolution) carries no key request and gets no key answer.
+        guard var operation = KeyringOperation(queryName: query.name, key: []) else { return metrics.serfQuery("ignored") }
+        metrics.serfQuery("answered")
+        if operation != .list {
             do {
-                key = try SerfKeyRequest(decoding: query.payload).key
+                operation = KeyringOperation(queryName: query.name, key: try SerfKeyRequest(decoding: query.payload).key) ?? operation
             } catch {
                 // serf answers a request it cannot read with a failure, so the asker hears of it.
-                metrics.serfQuery("answered")
                 return answerKeyQuery(query, SerfKeyResponse(result: false, message: "malformed key request: \(error.detail)"))
             }
         }
-        guard let operation = KeyringOperation(queryName: query.name, key: key) else {
-            return metrics.serfQuery("ignored")
-        }
-        metrics.serfQuery("answered")
         let asker = query.sourceNode.isEmpty
             ? SocketAddress(ip: query.address, port: query.port).map { "\($0)" } ?? "?" : query.sourceNode
         let response = applyKeyringOperation(operation, requestedBy: asker, into: &out)

@@ -45,17 +45,13 @@ final class ChildProcess: @unchecked Sendable {
     /// waited for, and the log's last lines, when the time passes or the process exits first.
     func waitForPorts(_ what: String, timeout: Duration = .seconds(30),
                       until ready: (ListeningSockets) -> Bool) async throws -> ListeningSockets {
-        let deadline = ContinuousClock.now + timeout
-        var last = ListeningSockets.of(pid: pid)
-        while !ready(last) {
-            guard isRunning else { throw Failed(description: "\(name) exited (status \(exitStatus ?? -1)) before listening on \(what)\n\(logTail())") }
-            guard ContinuousClock.now < deadline else {
-                throw Failed(description: "\(name) (pid \(pid)) did not listen on \(what) within \(timeout); it holds \(last)\n\(logTail())")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-            last = ListeningSockets.of(pid: pid)
+        do {
+            return try await ListeningSockets.wait(pid: pid, process: name, for: what, timeout: timeout,
+                                                   isRunning: { isRunning }, until: ready)
+        } catch {
+            let why = isRunning ? "\(error) within \(timeout)" : "\(name) exited (status \(exitStatus ?? -1)) before listening on \(what)"
+            throw Failed(description: "\(why)\n\(logTail())")
         }
-        return last
     }
 
     /// SIGTERM to this process's own PID, then SIGKILL if it is still running after `grace`.
